@@ -1,0 +1,279 @@
+"""The conversation state machine: a flow, a state and one input in; a new state and replies out.
+
+Pure by design — no database, no clock, no channel — so every path (back, edit, cancel, resume,
+crisis) is tested without I/O, and every channel gets exactly the same behaviour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from referbot.domain import Choice, Command, ConversationStatus, CrisisSignal, Reply
+from referbot.engine.answers import Invalid, display, is_skip, parse_answer
+from referbot.engine.flow import PROSE_TYPES, Flow, Step, StepType
+from referbot.engine.state import ConversationState
+
+CrisisCheck = Callable[[str], CrisisSignal | None]
+
+DONE_CHOICE = "__done"
+SKIP_CHOICE = "__skip"
+EDIT_PREFIX = "edit:"
+SUBMIT, EDIT, CANCEL = "submit", "edit", "cancel"
+_SUBMIT_WORDS = frozenset({"submit", "send", "yes", "y", "confirm", "ok", "okay", "looks good", "1"})
+_EDIT_WORDS = frozenset({"edit", "change", "2", "fix"})
+_CANCEL_WORDS = frozenset({"cancel", "3"})
+_COMMANDS_HELP = ("Commands: /back (previous question), /edit (change an answer), /cancel (stop and "
+                  "discard), /restart (start again), /help.")
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What one input did: the state to save, the replies to show, and what happened."""
+
+    state: ConversationState
+    replies: list[Reply]
+    submitted: bool = False
+    cancelled: bool = False
+    crisis: CrisisSignal | None = None
+    started: bool = False
+    notices: list[str] = field(default_factory=list)
+
+
+class Engine:
+    """Runs one flow. `crisis_check` reads every prose answer; `crisis_message` is what a hit shows."""
+
+    def __init__(self, flow: Flow, crisis_check: CrisisCheck, crisis_message: str) -> None:
+        self.flow = flow
+        self.crisis_check = crisis_check
+        self.crisis_message = crisis_message
+
+    # --- entry points -------------------------------------------------------------------------
+
+    def start(self, known: dict[str, Any] | None = None, name: str | None = None) -> Turn:
+        """A fresh intake; `known` pre-answers the steps a returning referrer was already asked."""
+        known = {k: v for k, v in (known or {}).items() if self._is_known_step(k)}
+        state = ConversationState(flow_id=self.flow.id, answers=dict(known), known=list(known))
+        greeting = self.flow.welcome_back.format(name=name) if known and name else self.flow.greeting
+        state.step = self._next_step(state)
+        return Turn(state, [Reply(greeting), self._ask(state)], started=True)
+
+    def resume(self, state: ConversationState) -> Turn:
+        """Re-ask whatever the referrer was last asked (after a restart, or a /start mid-intake)."""
+        if state.status is ConversationStatus.CRISIS:
+            return Turn(state, [self._crisis_reply()])
+        if state.status is not ConversationStatus.ASKING:
+            return self.start(self._known_answers(state))
+        return Turn(state, [Reply(self.flow.resume), self._current_prompt(state)])
+
+    def handle(self, state: ConversationState, *, text: str | None = None, choice: str | None = None,
+               command: Command | None = None, argument: str | None = None) -> Turn:
+        """Apply one input to a copy of `state`."""
+        state = ConversationState.from_dict(state.to_dict())
+        if command is Command.RESTART:
+            return self.start(self._known_answers(state))
+        if state.status is ConversationStatus.CRISIS:
+            return Turn(state, [self._crisis_reply(), Reply("To send a new referral, type /restart.")])
+        if state.status is not ConversationStatus.ASKING:
+            return self.start(self._known_answers(state))
+        if command is not None:
+            return self._command(state, command, argument)
+        if text is not None and self._reads_as_prose(state, text):
+            signal = self.crisis_check(text)
+            if signal is not None:
+                state.status = ConversationStatus.CRISIS
+                return Turn(state, [self._crisis_reply()], crisis=signal)
+        if state.choosing_edit:
+            return self._pick_edit(state, text, choice)
+        if self._step(state).type is StepType.CONFIRM:
+            return self._confirm(state, text, choice)
+        return self._answer(state, text, choice)
+
+    # --- commands -----------------------------------------------------------------------------
+
+    def _command(self, state: ConversationState, command: Command, argument: str | None) -> Turn:
+        if command is Command.START:
+            return self.resume(state)
+        if command is Command.HELP:
+            step = self._step(state)
+            text = "\n\n".join(t for t in (self.flow.help, step.help, _COMMANDS_HELP) if t)
+            return Turn(state, [Reply(text), self._current_prompt(state)])
+        if command is Command.CANCEL:
+            known = self._known_answers(state)
+            cancelled = ConversationState(flow_id=self.flow.id, status=ConversationStatus.CANCELLED,
+                                          answers=known, known=list(known))
+            return Turn(cancelled, [Reply(self.flow.cancelled)], cancelled=True)
+        if command is Command.EDIT:
+            if argument and argument in state.answers and argument not in ("confirm",):
+                return self._begin_edit(state, argument)
+            return self._edit_menu(state)
+        return self._back(state)
+
+    def _back(self, state: ConversationState) -> Turn:
+        if state.editing or state.choosing_edit:
+            state.editing = state.choosing_edit = False
+            state.step = self._next_step(state)
+            return Turn(state, [self._ask(state)])
+        if not state.history:
+            return Turn(state, [Reply("This is the first question."), self._ask(state)])
+        previous = state.history.pop()
+        state.answers.pop(previous, None)
+        if previous in state.known:
+            state.known.remove(previous)
+        state.draft = []
+        state.step = previous
+        return Turn(state, [self._ask(state)])
+
+    # --- editing from the summary -------------------------------------------------------------
+
+    def _edit_menu(self, state: ConversationState) -> Turn:
+        state.choosing_edit = True
+        choices = tuple(Choice(EDIT_PREFIX + s.id, s.title) for s in self._answered_steps(state))
+        return Turn(state, [Reply("Which answer would you like to change?", choices)])
+
+    def _pick_edit(self, state: ConversationState, text: str | None, choice: str | None) -> Turn:
+        steps = self._answered_steps(state)
+        picked: Step | None = None
+        if choice and choice.startswith(EDIT_PREFIX):
+            picked = next((s for s in steps if s.id == choice[len(EDIT_PREFIX):]), None)
+        elif text:
+            wanted = text.strip().lower()
+            if wanted.isdigit() and 1 <= int(wanted) <= len(steps):
+                picked = steps[int(wanted) - 1]
+            else:
+                picked = next((s for s in steps if wanted in (s.id, s.title.lower())), None)
+        if picked is None:
+            return Turn(state, [Reply("Please pick one of the answers below, or /back to the summary."),
+                                self._edit_menu(state).replies[0]])
+        return self._begin_edit(state, picked.id)
+
+    def _begin_edit(self, state: ConversationState, step_id: str) -> Turn:
+        state.choosing_edit = False
+        state.editing = True
+        state.draft = list(state.answers.get(step_id) or []) if self.flow.step(step_id).type is StepType.MULTI_CHOICE else []
+        if step_id in state.known:
+            state.known.remove(step_id)
+        state.step = step_id
+        return Turn(state, [self._ask(state)])
+
+    # --- answering ----------------------------------------------------------------------------
+
+    def _confirm(self, state: ConversationState, text: str | None, choice: str | None) -> Turn:
+        word = (choice or text or "").strip().lower()
+        if word in _SUBMIT_WORDS or word == SUBMIT:
+            state.history.append(state.step or "")
+            state.status = ConversationStatus.DONE
+            state.step = None
+            return Turn(state, [Reply(self.flow.done)], submitted=True)
+        if word in _EDIT_WORDS or word == EDIT:
+            return self._edit_menu(state)
+        if word in _CANCEL_WORDS or word == CANCEL:
+            return self._command(state, Command.CANCEL, None)
+        return Turn(state, [Reply("Please choose: send the referral, change an answer, or cancel."),
+                            self._ask(state)])
+
+    def _answer(self, state: ConversationState, text: str | None, choice: str | None) -> Turn:
+        step = self._step(state)
+        if step.type is StepType.MULTI_CHOICE and choice is not None:
+            return self._toggle(state, step, choice)
+        if is_skip(step, text, choice):
+            return self._advance(state, step, None)
+        try:
+            value = parse_answer(step, text, choice)
+        except Invalid as problem:
+            return Turn(state, [Reply(str(problem)), self._ask(state)])
+        return self._advance(state, step, value)
+
+    def _toggle(self, state: ConversationState, step: Step, choice: str) -> Turn:
+        if choice == DONE_CHOICE:
+            if not state.draft and step.required:
+                return Turn(state, [Reply("Please pick at least one option, then Done."), self._ask(state)])
+            value = [c.id for c in step.choices if c.id in state.draft]
+            return self._advance(state, step, value)
+        if step.choice(choice) is None:
+            return Turn(state, [Reply("That button belongs to another question."), self._ask(state)])
+        state.draft = [c for c in state.draft if c != choice] if choice in state.draft else [*state.draft, choice]
+        return Turn(state, [self._ask(state)])
+
+    def _advance(self, state: ConversationState, step: Step, value: Any) -> Turn:
+        state.answers[step.id] = value
+        state.draft = []
+        self._prune(state)
+        if not state.editing:
+            state.history.append(step.id)
+        state.step = self._next_step(state)
+        if self._step(state).type is StepType.CONFIRM:
+            state.editing = False
+        return Turn(state, [self._ask(state)])
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _step(self, state: ConversationState) -> Step:
+        return self.flow.step(state.step or self.flow.steps[-1].id)
+
+    def _next_step(self, state: ConversationState) -> str:
+        """The first step that applies and has no answer yet; the summary once all are answered."""
+        for step in self.flow.steps:
+            if step.type is StepType.CONFIRM or (step.id not in state.answers and step.applies(state.answers)):
+                return step.id
+        return self.flow.steps[-1].id
+
+    def _prune(self, state: ConversationState) -> None:
+        """Forget answers to steps that no longer apply (e.g. client contact after consent is withdrawn)."""
+        for step in self.flow.steps:
+            if step.id in state.answers and not step.applies(state.answers):
+                del state.answers[step.id]
+                state.history = [s for s in state.history if s != step.id]
+
+    def _reads_as_prose(self, state: ConversationState, text: str) -> bool:
+        """Whether typed text must be read for crisis language: anything but a valid structured answer
+        (an age, an email…), so "I want to die" typed at the age question is still caught."""
+        step = self._step(state)
+        if state.choosing_edit or step.type in PROSE_TYPES or step.type is StepType.CONFIRM:
+            return True
+        try:
+            parse_answer(step, text, None)
+        except Invalid:
+            return True
+        return False
+
+    def _is_known_step(self, step_id: str) -> bool:
+        return any(s.id == step_id and s.known_referrer for s in self.flow.steps)
+
+    def _known_answers(self, state: ConversationState) -> dict[str, Any]:
+        return {k: state.answers[k] for k in state.known if k in state.answers}
+
+    def _answered_steps(self, state: ConversationState) -> list[Step]:
+        return [s for s in self.flow.steps if s.id in state.answers and s.applies(state.answers)]
+
+    def _current_prompt(self, state: ConversationState) -> Reply:
+        return self._edit_menu(state).replies[0] if state.choosing_edit else self._ask(state)
+
+    def _crisis_reply(self) -> Reply:
+        return Reply(self.crisis_message, crisis=True)
+
+    def _ask(self, state: ConversationState) -> Reply:
+        step = self._step(state)
+        if step.type is StepType.CONFIRM:
+            return self._summary(state, step)
+        text = step.ask
+        if state.editing and step.id in state.answers:
+            text += f"\n(Current answer: {display(step, state.answers[step.id])})"
+        choices: list[Choice] = []
+        if step.type is StepType.YES_NO:
+            choices = [Choice("yes", "Yes"), Choice("no", "No")]
+        elif step.type is StepType.CHOICE:
+            choices = [Choice(c.id, c.label) for c in step.choices]
+        elif step.type is StepType.MULTI_CHOICE:
+            choices = [Choice(c.id, c.label, selected=c.id in state.draft) for c in step.choices]
+            choices.append(Choice(DONE_CHOICE, "Done"))
+        if not step.required:
+            text += "\n(Optional — type skip to leave it out.)"
+            choices.append(Choice(SKIP_CHOICE, "Skip"))
+        return Reply(text, tuple(choices), multi=step.type is StepType.MULTI_CHOICE)
+
+    def _summary(self, state: ConversationState, step: Step) -> Reply:
+        lines = [step.ask, ""]
+        lines += [f"• {s.title}: {display(s, state.answers[s.id])}" for s in self._answered_steps(state)]
+        choices = (Choice(SUBMIT, "Send referral"), Choice(EDIT, "Change an answer"), Choice(CANCEL, "Cancel"))
+        return Reply("\n".join(lines), choices)

@@ -1,0 +1,38 @@
+"""A conversation's state: plain data, so it can be saved after every turn and resumed anywhere."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from referbot.domain import ConversationStatus
+
+
+@dataclass
+class ConversationState:
+    """Where one referrer is in one flow.
+
+    `answers` holds every answer given (None for a skipped optional step); `history` is the stack
+    of steps asked, for /back; `known` lists steps answered from a returning referrer's record;
+    `draft` holds the toggles of a multi-choice step not yet confirmed; `editing` is set while
+    the referrer changes one answer from the summary.
+    """
+
+    flow_id: str
+    step: str | None = None
+    status: ConversationStatus = ConversationStatus.ASKING
+    answers: dict[str, Any] = field(default_factory=dict)
+    history: list[str] = field(default_factory=list)
+    known: list[str] = field(default_factory=list)
+    draft: list[str] = field(default_factory=list)
+    editing: bool = False
+    choosing_edit: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["status"] = self.status.value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ConversationState":
+        return cls(**{**data, "status": ConversationStatus(data["status"])})

@@ -1,0 +1,317 @@
+"""The practice profile (`practice.yaml`): who the practice is, whom it serves, who may see what.
+
+Loaded once at start-up and validated with pydantic; every error is reported with the file, the
+line and the field so a therapist can fix it without reading a traceback.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from datetime import time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+
+class ProfileError(Exception):
+    """A profile that cannot be used; `str()` is a message for the therapist, one problem a line."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class TherapyFormat(str, enum.Enum):
+    INDIVIDUAL = "individual"
+    COUPLES = "couples"
+    FAMILY = "family"
+    GROUP = "group"
+
+
+class Modality(str, enum.Enum):
+    IN_PERSON = "in_person"
+    TELEHEALTH = "telehealth"
+
+
+class Availability(str, enum.Enum):
+    ACCEPTING = "accepting"
+    WAITLIST = "waitlist"
+    CLOSED = "closed"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Contact(_Model):
+    phone: str | None = None
+    email: str | None = None
+    website: str | None = None
+    address: str | None = None
+
+    def one_line(self) -> str:
+        """All known contact details on one line, for messages."""
+        return " · ".join(v for v in (self.phone, self.email, self.website, self.address) if v)
+
+
+class AgeRange(_Model):
+    min: int = Field(0, ge=0, le=120)
+    max: int = Field(120, ge=0, le=120)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "AgeRange":
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        return self
+
+    def contains(self, age: int) -> bool:
+        return self.min <= age <= self.max
+
+    def describe(self) -> str:
+        if self.max >= 120:
+            return f"{self.min}+"
+        return f"{self.min}–{self.max}"
+
+
+class Payment(_Model):
+    insurance_panels: list[str] = Field(default_factory=list)
+    private_pay: bool = True
+    sliding_scale: bool = False
+    fee: str | None = None
+
+
+class Clinician(_Model):
+    name: str
+    credentials: str = ""
+    specialties: list[str] = Field(default_factory=list)
+    not_accepted: list[str] = Field(default_factory=list)
+    ages: AgeRange = Field(default_factory=AgeRange)
+    formats: list[TherapyFormat] = Field(default_factory=lambda: [TherapyFormat.INDIVIDUAL])
+    modalities: list[Modality] = Field(default_factory=lambda: [Modality.IN_PERSON, Modality.TELEHEALTH])
+    languages: list[str] = Field(default_factory=lambda: ["English"])
+    payment: Payment = Field(default_factory=Payment)
+    availability: Availability = Availability.ACCEPTING
+    waitlist_weeks: int | None = Field(None, ge=0)
+
+
+_HHMM = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d$")
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class OfficeHours(_Model):
+    timezone: str = "America/New_York"
+    days: list[str] = Field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
+    start: str = "09:00"
+    end: str = "17:00"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use a name like America/Chicago)") from None
+        return value
+
+    @field_validator("days")
+    @classmethod
+    def _known_days(cls, value: list[str]) -> list[str]:
+        days = [d.strip().lower()[:3] for d in value]
+        bad = [d for d in days if d not in _DAYS]
+        if bad:
+            raise ValueError(f"unknown day(s) {bad}; use mon, tue, wed, thu, fri, sat, sun")
+        return days
+
+    @field_validator("start", "end")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        if not _HHMM.match(str(value)):
+            raise ValueError(f"{value!r} is not a time of day like 09:00")
+        return str(value)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "OfficeHours":
+        if self.opens() >= self.closes():
+            raise ValueError(f"start ({self.start}) must be before end ({self.end})")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def opens(self) -> time:
+        return time.fromisoformat(self.start.zfill(5))
+
+    def closes(self) -> time:
+        return time.fromisoformat(self.end.zfill(5))
+
+    def describe(self) -> str:
+        return f"{', '.join(d.capitalize() for d in self.days)} {self.start}–{self.end} ({self.timezone})"
+
+
+class Guidelines(_Model):
+    steps: list[str] = Field(default_factory=list)
+    documentation: list[str] = Field(default_factory=list)
+    limitations: list[str] = Field(default_factory=list)
+
+
+class TrustedColleague(_Model):
+    name: str
+    specialties: list[str] = Field(default_factory=list)
+    contact: Contact = Field(default_factory=Contact)
+    notes: str | None = None
+
+
+class CrisisResource(_Model):
+    name: str
+    contact: str
+    description: str = ""
+
+
+def _default_crisis_resources() -> list[CrisisResource]:
+    return [
+        CrisisResource(name="988 Suicide & Crisis Lifeline", contact="call or text 988",
+                       description="24/7, free and confidential (US)"),
+        CrisisResource(name="Emergency services", contact="911",
+                       description="if someone is in immediate danger"),
+    ]
+
+
+class Crisis(_Model):
+    country: str = "US"
+    resources: list[CrisisResource] = Field(default_factory=_default_crisis_resources)
+
+    @field_validator("resources")
+    @classmethod
+    def _not_empty(cls, value: list[CrisisResource]) -> list[CrisisResource]:
+        if not value:
+            raise ValueError("list at least one crisis resource; people in danger must be told where to turn")
+        return value
+
+
+class Staff(_Model):
+    """Chat identities allowed to see referrals, stats and nudges. Everyone else is a referrer."""
+
+    slack: list[str] = Field(default_factory=list)
+    telegram: list[int] = Field(default_factory=list)
+
+    @field_validator("slack")
+    @classmethod
+    def _slack_ids(cls, value: list[str]) -> list[str]:
+        bad = [v for v in value if not re.fullmatch(r"[UW][A-Z0-9]{2,}", v)]
+        if bad:
+            raise ValueError(f"Slack user ids look like U012AB3CD; not {bad}")
+        return value
+
+    def includes(self, channel: str, user_id: str) -> bool:
+        if channel == "slack":
+            return user_id in self.slack
+        if channel == "telegram":
+            return user_id in {str(t) for t in self.telegram}
+        return False
+
+
+class CustomSpecialty(_Model):
+    id: str
+    label: str
+    phrases: list[str] = Field(default_factory=list)
+
+
+class PracticeInfo(_Model):
+    name: str
+    contact: Contact = Field(default_factory=Contact)
+    office_hours: OfficeHours = Field(default_factory=OfficeHours)
+    response_time_business_days: int = Field(2, ge=0, le=30)
+
+
+class Profile(_Model):
+    practice: PracticeInfo
+    clinicians: list[Clinician]
+    guidelines: Guidelines = Field(default_factory=Guidelines)
+    colleagues: list[TrustedColleague] = Field(default_factory=list)
+    crisis: Crisis = Field(default_factory=Crisis)
+    staff: Staff = Field(default_factory=Staff)
+    issue_phrases: dict[str, list[str]] = Field(default_factory=dict)
+    custom_specialties: list[CustomSpecialty] = Field(default_factory=list)
+
+    @field_validator("clinicians")
+    @classmethod
+    def _at_least_one(cls, value: list[Clinician]) -> list[Clinician]:
+        if not value:
+            raise ValueError("list at least one clinician")
+        return value
+
+    @property
+    def accepting_new_clients(self) -> bool:
+        return any(c.availability is Availability.ACCEPTING for c in self.clinicians)
+
+
+# --- loading with line numbers -------------------------------------------------------------
+
+
+def load_profile(path: str | Path) -> Profile:
+    """Read and validate a profile file; raise ProfileError with file:line messages."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProfileError([f"{path}: no such file. Run `referbot init` to write a template, "
+                            "or set REFERBOT_PROFILE to your practice.yaml."]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileError([f"{path}: cannot be read ({exc})"]) from None
+    return parse_profile(text, str(path))
+
+
+def parse_profile(text: str, filename: str = "practice.yaml") -> Profile:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = f" line {mark.line + 1}" if mark else ""
+        raise ProfileError([f"{filename}{line}: not valid YAML ({exc.problem})"]) from None
+    if not isinstance(data, dict):
+        raise ProfileError([f"{filename}: expected sections like `practice:` and `clinicians:` at the top"])
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        raise ProfileError([_describe(error, root, filename) for error in exc.errors()]) from None
+
+
+def _describe(error: Any, root: yaml.Node | None, filename: str) -> str:
+    loc = tuple(error["loc"])
+    line = _line_of(root, loc)
+    where = f"{filename} line {line}" if line else filename
+    field_name = ".".join(str(p) for p in loc) or "(top)"
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "missing":
+        message = "is required but missing"
+    elif error["type"] == "extra_forbidden":
+        message = "is not a known setting (check the spelling)"
+    elif error["type"] in ("int_parsing", "int_type"):
+        message = f"must be a whole number, not {error.get('input')!r}"
+    elif error["type"] == "enum":
+        message = f"{error.get('input')!r} is not allowed; {message.lower()}"
+    return f"{where}: {field_name} {message}"
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """The 1-based line of the deepest YAML node the pydantic error path reaches."""
+    best = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if k.value == str(part)), None)
+            if child is None:
+                break
+            key = next(k for k, v in node.value if v is child)
+            node, best = child, key.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            best = node.start_mark.line + 1
+        else:
+            break
+    return best
