@@ -6,7 +6,7 @@ crisis) is tested without I/O, and every channel gets exactly the same behaviour
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from referbot.domain import Choice, Command, ConversationStatus, CrisisSignal, Reply
@@ -37,7 +37,6 @@ class Turn:
     cancelled: bool = False
     crisis: CrisisSignal | None = None
     started: bool = False
-    notices: list[str] = field(default_factory=list)
 
 
 class Engine:

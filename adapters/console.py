@@ -1,0 +1,105 @@
+"""The console channel: the intake in a terminal, and a JSON-lines form of it for scripts and tests.
+
+Like every adapter it only translates: typed lines become `Inbound` events, `Outcome` replies
+become text (numbered choices) or one JSON object per input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any, Awaitable, Callable, TextIO
+
+from referbot.domain import Command, Inbound, Reply
+from referbot.service import Outcome
+
+CHANNEL = "console"
+Handler = Callable[[Inbound], Awaitable[Outcome]]
+
+
+def parse_typed(line: str, user: str, last_choices: list[str]) -> Inbound:
+    """A typed line: `/back` etc. is a command, a bare number picks the numbered choice, else text."""
+    stripped = line.strip()
+    if stripped.startswith("/"):
+        name, _, argument = stripped[1:].partition(" ")
+        try:
+            return Inbound(CHANNEL, user, command=Command(name.lower()), argument=argument.strip() or None)
+        except ValueError:
+            return Inbound(CHANNEL, user, text=stripped)
+    if stripped.isdigit() and 1 <= int(stripped) <= len(last_choices):
+        return Inbound(CHANNEL, user, choice=last_choices[int(stripped) - 1])
+    return Inbound(CHANNEL, user, text=line)
+
+
+def render_text(replies: list[Reply]) -> tuple[str, list[str]]:
+    """Replies as terminal text with numbered choices; returns the text and the choice ids in order."""
+    parts: list[str] = []
+    choice_ids: list[str] = []
+    for reply in replies:
+        parts.append(reply.text)
+        for choice in reply.choices:
+            choice_ids.append(choice.id)
+            mark = "[x] " if choice.selected else ("[ ] " if reply.multi and not choice.id.startswith("__") else "")
+            parts.append(f"  {len(choice_ids)}. {mark}{choice.label}")
+    return "\n".join(parts), choice_ids
+
+
+async def run_interactive(handle: Handler, user: str, read: Callable[[str], str] = input,
+                          write: Callable[[str], Any] = print) -> None:
+    """Chat in the terminal until end of input (Ctrl-D) or Ctrl-C; the intake is saved every turn."""
+    outcome = await handle(Inbound(CHANNEL, user))
+    text, choices = render_text(outcome.replies)
+    write(text)
+    while True:
+        try:
+            line = await asyncio.to_thread(read, "> ")
+        except (EOFError, KeyboardInterrupt):
+            write("\nBye — your answers are saved; run `referbot chat` again to continue.")
+            return
+        if not line.strip():
+            continue
+        outcome = await handle(parse_typed(line, user, choices))
+        text, choices = render_text(outcome.replies)
+        write(text)
+
+
+def parse_json_line(line: str, user: str) -> Inbound:
+    """`{"text": ...}`, `{"choice": ...}` or `{"command": ...}` (with optional "argument")."""
+    data = json.loads(line)
+    if not isinstance(data, dict):
+        raise ValueError("each line must be a JSON object")
+    if "command" in data:
+        return Inbound(CHANNEL, user, command=Command(str(data["command"]).lower()),
+                       argument=data.get("argument"))
+    if "choice" in data:
+        return Inbound(CHANNEL, user, choice=str(data["choice"]))
+    if "text" in data:
+        return Inbound(CHANNEL, user, text=str(data["text"]))
+    raise ValueError('expected one of "text", "choice" or "command"')
+
+
+def outcome_json(outcome: Outcome) -> str:
+    return json.dumps({
+        "step": outcome.step,
+        "messages": [{"text": r.text, "choices": [{"id": c.id, "label": c.label} for c in r.choices]}
+                     for r in outcome.replies],
+        "state": outcome.state.value,
+        "referral_id": outcome.referral_id,
+        "verdict": outcome.verdict.value if outcome.verdict else None,
+    }, ensure_ascii=False)
+
+
+async def run_jsonl(handle: Handler, user: str, stdin: TextIO, stdout: TextIO) -> None:
+    """One JSON line out after start and after each input line; a bad line gets an error object."""
+    stdout.write(outcome_json(await handle(Inbound(CHANNEL, user))) + "\n")
+    stdout.flush()
+    for line in stdin:
+        if not line.strip():
+            continue
+        try:
+            inbound = parse_json_line(line, user)
+        except ValueError as problem:
+            stdout.write(json.dumps({"error": f"bad input line: {problem}"}) + "\n")
+        else:
+            stdout.write(outcome_json(await handle(inbound)) + "\n")
+        stdout.flush()

@@ -1,0 +1,47 @@
+"""Composition root: settings + profile + database + matcher → a ready IntakeService.
+
+Every CLI command and `referbot run` build their objects here, so each respects
+REFERBOT_DATABASE_URL and REFERBOT_PROFILE the same way.
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import AsyncIterator
+
+from referbot.engine import load_flow
+from referbot.profile import Profile, load_profile
+from referbot.service import Clock, IntakeService, utcnow
+from referbot.settings import Settings, load_settings
+from referbot.store import Database
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    profile: Profile
+    database: Database
+    service: IntakeService
+
+
+def load_config() -> tuple[Settings, Profile]:
+    """Settings and the validated profile; raises SettingsError / ProfileError with readable messages."""
+    settings = load_settings()
+    return settings, load_profile(settings.profile)
+
+
+@asynccontextmanager
+async def open_runtime(*, upgrade: bool = True, clock: Clock = utcnow) -> AsyncIterator[Runtime]:
+    """Open the database (migrating it first unless told not to) and wire the service."""
+    from referbot.matching import Matcher
+
+    settings, profile = load_config()
+    database = Database(settings.database_url)
+    try:
+        if upgrade:
+            await database.upgrade()
+        service = IntakeService(database, profile, load_flow(), Matcher(profile), clock)
+        yield Runtime(settings, profile, database, service)
+    finally:
+        await database.dispose()

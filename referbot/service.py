@@ -1,0 +1,213 @@
+"""The service layer: one path for every message from every channel, one transaction per message.
+
+`IntakeService.handle(inbound)` deduplicates the delivery, loads and locks the conversation, runs
+the engine, saves the state, stores the referral or crisis it produced, and enqueues the alerts —
+all committed together, or none of it. Adapters only translate to and from `Inbound` / `Outcome`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from referbot.domain import (Command, ConversationStatus, CrisisSignal, FitAssessment, FitVerdict, Inbound,
+                             IntakeFacts, OutboxKind, ReferralStatus, Reply, SourceType, TouchpointKind)
+from referbot.engine import ConversationState, Engine, Flow, Turn
+from referbot.messages import crisis_message, verdict_message
+from referbot.ports import Assessor
+from referbot.profile import Profile
+from referbot.store import Database, UnitOfWork
+from referbot.store.models import Conversation, Referral, Source
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a channel shows after one inbound event."""
+
+    replies: list[Reply]
+    step: str | None
+    state: ConversationStatus
+    referral_id: int | None = None
+    verdict: FitVerdict | None = None
+    duplicate: bool = False
+
+
+def intake_facts(answers: dict[str, Any], assessor: Assessor) -> IntakeFacts:
+    """The facts fit is judged on, from the intake answers."""
+    text = answers.get("presenting_issues") or ""
+    return IntakeFacts(
+        issues_text=text, issues=tuple(assessor.find_issues(text)), age=answers.get("client_age"),
+        therapy_format=answers.get("therapy_format"), modality=answers.get("modality"),
+        payment=answers.get("payment"), insurance_name=answers.get("insurance_name"),
+        language=answers.get("language"), urgency=answers.get("urgency"))
+
+
+def fit_record(assessment: FitAssessment) -> dict[str, Any]:
+    return {
+        "reasons": list(assessment.reasons),
+        "clinicians": [{"name": c.name, "verdict": c.verdict.value, "score": round(c.score, 1),
+                        "reasons": list(c.reasons)} for c in assessment.clinicians],
+        "refer_out": [{"name": c.name, "contact": c.contact} for c in assessment.refer_out],
+    }
+
+
+class IntakeService:
+    """Runs intakes for every channel against one database."""
+
+    def __init__(self, database: Database, profile: Profile, flow: Flow, assessor: Assessor,
+                 clock: Clock = utcnow) -> None:
+        self.database = database
+        self.profile = profile
+        self.assessor = assessor
+        self.clock = clock
+        self.engine = Engine(flow, assessor.detect_crisis, crisis_message(profile))
+        #: Called after a commit that enqueued an alert, so the outbox worker delivers it at once.
+        self.on_alert: Callable[[], None] = lambda: None
+
+    async def handle(self, inbound: Inbound) -> Outcome:
+        """Handle one event exactly once. Concurrent first messages of one user race on a unique
+        constraint; the loser retries and then sees the winner's state (or its event id)."""
+        for attempt in range(3):
+            try:
+                return await self._handle_once(inbound)
+            except (IntegrityError, StaleDataError):
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _handle_once(self, inbound: Inbound) -> Outcome:
+        now = self.clock()
+        async with UnitOfWork(self.database) as uow:
+            if inbound.event_id is not None:
+                if await uow.events.seen(inbound.channel, inbound.event_id):
+                    return Outcome([], None, ConversationStatus.ASKING, duplicate=True)
+                await uow.events.record(inbound.channel, inbound.event_id, now)
+            conversation = await uow.conversations.get_for_update(inbound.channel, inbound.user_id)
+            turn = await self._turn(uow, conversation, inbound)
+            if conversation is None:
+                conversation = Conversation(channel=inbound.channel, user_id=inbound.user_id, flow=self.engine.flow.id,
+                                            created_at=now, answers={}, state={})
+                uow.conversations.add(conversation)
+            if turn.started:
+                conversation.referral_id = None
+                conversation.source_code = inbound.source_code or conversation.source_code
+            replies = list(turn.replies)
+            verdict: FitVerdict | None = None
+            if turn.submitted or turn.crisis is not None:
+                referral, assessment = await self._store_referral(uow, conversation, turn.state, turn.crisis, now)
+                conversation.referral_id = referral.id
+                verdict = FitVerdict(referral.verdict)
+                if assessment is not None:
+                    replies.append(Reply(verdict_message(self.profile, assessment, referral.id)))
+            self._save_state(conversation, turn.state, now)
+            await uow.commit()
+            if conversation.referral_id is not None and (turn.submitted or turn.crisis is not None):
+                self.on_alert()
+            asking = turn.state.status is ConversationStatus.ASKING
+            return Outcome(replies, turn.state.step if asking else None, turn.state.status,
+                           conversation.referral_id, verdict or self._last_verdict(turn.state))
+
+    async def _turn(self, uow: UnitOfWork, conversation: Conversation | None, inbound: Inbound) -> Turn:
+        """Start (recognising a returning referrer), resume, or step the conversation."""
+        finished = conversation is not None and conversation.status in (ConversationStatus.DONE.value,
+                                                                        ConversationStatus.CANCELLED.value)
+        if conversation is None or finished or inbound.command is Command.RESTART:
+            name, known = await self._known_referrer(uow, inbound)
+            return self.engine.start(known, name)
+        state = ConversationState.from_dict(conversation.state)
+        if inbound.text is None and inbound.choice is None and inbound.command is None:
+            return self.engine.resume(state)
+        return self.engine.handle(state, text=inbound.text, choice=inbound.choice, command=inbound.command,
+                                  argument=inbound.argument)
+
+    async def _known_referrer(self, uow: UnitOfWork, inbound: Inbound) -> tuple[str | None, dict[str, Any]]:
+        """A returning referrer's answers about themselves, so they are not asked again."""
+        source = await uow.sources.by_identity(inbound.channel, inbound.user_id)
+        if source is None:
+            return None, {}
+        known = {"referrer_name": source.name, "referrer_role": source.type, "referrer_contact": source.contact,
+                 "referrer_organisation": source.organisation}
+        return source.name, {k: v for k, v in known.items() if v is not None or k == "referrer_organisation"}
+
+    def _save_state(self, conversation: Conversation, state: ConversationState, now: datetime) -> None:
+        conversation.state = state.to_dict()
+        conversation.answers = dict(state.answers)
+        conversation.step = state.step
+        conversation.status = state.status.value
+        conversation.updated_at = now
+
+    @staticmethod
+    def _last_verdict(state: ConversationState) -> FitVerdict | None:
+        return FitVerdict.CRISIS if state.status is ConversationStatus.CRISIS else None
+
+    # --- referrals ------------------------------------------------------------------------------
+
+    async def _store_referral(self, uow: UnitOfWork, conversation: Conversation, state: ConversationState,
+                              crisis: CrisisSignal | None, now: datetime) -> tuple[Referral, FitAssessment | None]:
+        """Record the referral with its source, and enqueue the alert in the same transaction."""
+        answers = dict(state.answers)
+        source = await self._source_for(uow, conversation, answers, now)
+        assessment = None
+        if crisis is None:
+            facts = intake_facts(answers, self.assessor)
+            assessment = self.assessor.assess(self.profile, facts)
+            issues, verdict, fit = [m.to_dict() for m in facts.issues], assessment.verdict, fit_record(assessment)
+        else:
+            text = answers.get("presenting_issues") or ""
+            issues, verdict, fit = [m.to_dict() for m in self.assessor.find_issues(text)], FitVerdict.CRISIS, {}
+        consent = bool(answers.get("consent_to_contact"))
+        referral = Referral(
+            source_id=source.id if source else None, channel=conversation.channel,
+            referrer_user_id=conversation.user_id, client_name=answers.get("client_name"),
+            client_age=answers.get("client_age"), presenting_issues=answers.get("presenting_issues"),
+            issues=issues, therapy_format=answers.get("therapy_format"), modality=answers.get("modality"),
+            urgency=answers.get("urgency"), payment=answers.get("payment"), consent_to_contact=consent,
+            consent_to_update=consent and bool(answers.get("consent_to_update")),
+            client_contact=answers.get("client_contact") if consent else None, answers=answers,
+            verdict=verdict.value, fit=fit, crisis=crisis is not None,
+            crisis_evidence=crisis.evidence if crisis else None, status=ReferralStatus.NEW.value,
+            created_at=now, updated_at=now)
+        await uow.referrals.add(referral, by=f"{conversation.channel}:{conversation.user_id}")
+        if source is not None:
+            await uow.touchpoints.add(source, TouchpointKind.REFERRAL_RECEIVED, at=now, referral_id=referral.id)
+        kind = OutboxKind.CRISIS_ALERT if crisis else OutboxKind.REFERRAL_ALERT
+        await uow.outbox.enqueue(kind, f"{kind.value}:{referral.id}", {"referral_id": referral.id}, now)
+        return referral, assessment
+
+    async def _source_for(self, uow: UnitOfWork, conversation: Conversation, answers: dict[str, Any],
+                          now: datetime) -> Source | None:
+        """Who sent this: the chat identity we know, else the tracking link they came by, else the
+        contact details they gave, else a new source. The identity is linked for next time."""
+        source = await uow.sources.by_identity(conversation.channel, conversation.user_id)
+        if source is None and conversation.source_code:
+            source = await uow.sources.by_code(conversation.source_code)
+        contact = answers.get("referrer_contact")
+        if source is None and contact:
+            source = await uow.sources.by_contact(contact)
+        name = answers.get("referrer_name")
+        if source is None:
+            if not name:
+                return None
+            source = await uow.sources.create(
+                name=name, type=SourceType(answers.get("referrer_role") or "other"), now=now,
+                organisation=answers.get("referrer_organisation"), contact=contact)
+        else:
+            self._refresh_source(source, answers)
+        await uow.sources.link_identity(source, conversation.channel, conversation.user_id)
+        return source
+
+    @staticmethod
+    def _refresh_source(source: Source, answers: dict[str, Any]) -> None:
+        """Fill in what the referrer told us that the source record lacks (never overwrite)."""
+        source.contact = source.contact or answers.get("referrer_contact")
+        source.organisation = source.organisation or answers.get("referrer_organisation")

@@ -1,0 +1,6 @@
+"""Persistence: SQLAlchemy models, repositories and the unit of work, over SQLite or PostgreSQL."""
+
+from referbot.store.database import Database, DatabaseError
+from referbot.store.unit_of_work import UnitOfWork
+
+__all__ = ["Database", "DatabaseError", "UnitOfWork"]

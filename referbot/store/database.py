@@ -1,0 +1,90 @@
+"""Connecting to the database and keeping its schema current.
+
+SQLite is the zero-setup default, PostgreSQL the choice for scale; the differences that matter
+(SQLite's write lock, time zones) are handled here once so the rest of the code ignores them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+
+class DatabaseError(Exception):
+    """The database cannot be used; the message says what to check."""
+
+
+def alembic_config(url: str) -> Config:
+    """Alembic configured from code, so migrations run from an installed package without an ini file."""
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("referbot") / "migrations"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def _prepare_sqlite(engine: AsyncEngine) -> None:
+    """Make SQLite safe for several writers: foreign keys on, WAL, and `BEGIN IMMEDIATE` so that a
+    read-then-write transaction takes the write lock up front instead of failing halfway."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """One engine and session factory per process."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            parsed = make_url(url)
+        except Exception:
+            raise DatabaseError(f"REFERBOT_DATABASE_URL {url!r} is not a database URL "
+                                "(e.g. sqlite+aiosqlite:///referbot.db)") from None
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        if self.is_sqlite and parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        self.engine = create_async_engine(url, pool_pre_ping=not self.is_sqlite)
+        if self.is_sqlite:
+            _prepare_sqlite(self.engine)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, class_=AsyncSession)
+
+    async def upgrade(self) -> None:
+        """Bring the schema to the newest migration (a no-op when it is current)."""
+        await asyncio.to_thread(command.upgrade, alembic_config(self.url), "head")
+
+    async def is_current(self) -> bool:
+        async with self.engine.connect() as connection:
+            current = await connection.run_sync(lambda c: MigrationContext.configure(c).get_current_heads())
+        head = ScriptDirectory.from_config(alembic_config(self.url)).get_heads()
+        return set(current) == set(head)
+
+    async def ping(self) -> bool:
+        try:
+            async with self.engine.connect() as connection:
+                await connection.exec_driver_sql("SELECT 1")
+            return True
+        except Exception:
+            return False
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

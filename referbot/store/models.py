@@ -1,0 +1,200 @@
+"""The database tables. Alembic migrations in `referbot/migrations` create them; never `create_all`.
+
+Everything a referral needs to survive a crash lives here: the conversation state (saved every
+turn), the referral with its status history, the sources and their touchpoints, and the outbox
+of messages still to be delivered.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Index, Integer, MetaData, String, Text,
+                        TypeDecorator, UniqueConstraint)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from referbot.domain import ConversationStatus, FitVerdict, OutboxKind, ReferralStatus, SourceType, TouchpointKind
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps go in and come out as aware UTC datetimes, on SQLite (which has no time zones) as on
+    PostgreSQL, so time arithmetic in the nudger and stats never mixes naive and aware values."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use an aware UTC datetime")
+        value = value.astimezone(timezone.utc)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+def _enum(enum_cls: type) -> String:
+    """Enums are stored as their string values: readable in SQL, no ALTER TYPE to add a value."""
+    return String(max(len(m.value) for m in enum_cls) + 8)
+
+
+class Source(Base):
+    """A person or organisation that refers clients (or that we refer to)."""
+
+    __tablename__ = "sources"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(_enum(SourceType), default=SourceType.OTHER.value)
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    contact: Mapped[str | None] = mapped_column(String(200))
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    tier: Mapped[str | None] = mapped_column(String(40))
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+    identities: Mapped[list["SourceIdentity"]] = relationship(back_populates="source", lazy="selectin")
+
+
+class SourceIdentity(Base):
+    """A chat identity (channel + user id) known to belong to a source: how returning referrers are recognised."""
+
+    __tablename__ = "source_identities"
+    __table_args__ = (UniqueConstraint("channel", "user_id", name="uq_source_identities_channel_user"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(128))
+    source: Mapped[Source] = relationship(back_populates="identities")
+
+
+class Referral(Base):
+    __tablename__ = "referrals"
+    __table_args__ = (Index("ix_referrals_source_created", "source_id", "created_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    referrer_user_id: Mapped[str] = mapped_column(String(128))
+    client_name: Mapped[str | None] = mapped_column(String(120))
+    client_age: Mapped[int | None] = mapped_column(Integer)
+    presenting_issues: Mapped[str | None] = mapped_column(Text)
+    issues: Mapped[list[Any]] = mapped_column(default=list)
+    therapy_format: Mapped[str | None] = mapped_column(String(32))
+    modality: Mapped[str | None] = mapped_column(String(32))
+    urgency: Mapped[str | None] = mapped_column(String(32))
+    payment: Mapped[str | None] = mapped_column(String(32))
+    consent_to_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_to_update: Mapped[bool] = mapped_column(Boolean, default=False)
+    client_contact: Mapped[str | None] = mapped_column(String(200))
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    verdict: Mapped[str] = mapped_column(_enum(FitVerdict))
+    fit: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    crisis: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    crisis_evidence: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(_enum(ReferralStatus), default=ReferralStatus.NEW.value, index=True)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    updated_at: Mapped[datetime]
+    first_contact_at: Mapped[datetime | None]
+
+    source: Mapped[Source | None] = relationship(lazy="selectin")
+    events: Mapped[list["ReferralEvent"]] = relationship(
+        back_populates="referral", lazy="selectin", order_by="ReferralEvent.id")
+
+
+class ReferralEvent(Base):
+    """One status change of a referral: what, by whom, when."""
+
+    __tablename__ = "referral_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(_enum(ReferralStatus))
+    by: Mapped[str] = mapped_column(String(128))
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(index=True)
+    referral: Mapped[Referral] = relationship(back_populates="events")
+
+
+class Conversation(Base):
+    """One referrer's conversation on one channel, saved on every turn so nothing is asked twice."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("channel", "user_id", name="uq_conversations_channel_user"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(128))
+    flow: Mapped[str] = mapped_column(String(64))
+    step: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(_enum(ConversationStatus))
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    source_code: Mapped[str | None] = mapped_column(String(64))
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"))
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime] = mapped_column(index=True)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Touchpoint(Base):
+    """A contact with a source: thanked, checked in, update sent, referred back, or a referral received."""
+
+    __tablename__ = "touchpoints"
+    __table_args__ = (Index("ix_touchpoints_source_at", "source_id", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(_enum(TouchpointKind))
+    note: Mapped[str | None] = mapped_column(Text)
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"))
+    by: Mapped[str | None] = mapped_column(String(128))
+    at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """Something to deliver later (an alert, a nudge), written in the same transaction as its cause.
+
+    `key` is unique so the same fact is never enqueued twice; a worker claims a row by setting
+    `claimed_until` in one atomic UPDATE, so two workers never send the same one.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "sent_at", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(_enum(OutboxKind))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_to: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class ProcessedEvent(Base):
+    """Channel delivery ids already handled, so a redelivered update or retried event does nothing twice."""
+
+    __tablename__ = "processed_events"
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)

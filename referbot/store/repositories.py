@@ -1,0 +1,189 @@
+"""Repositories: the only place that knows how domain questions become SQL.
+
+Each takes the unit of work's session; none commits. The service layer decides what belongs to
+one transaction.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime, timedelta
+from typing import Any, Sequence
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from referbot.domain import OutboxKind, ReferralStatus, SourceType, TouchpointKind
+from referbot.store.models import (Conversation, OutboxMessage, ProcessedEvent, Referral, ReferralEvent, Source,
+                                   SourceIdentity, Touchpoint)
+
+
+class _Repository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+
+class ProcessedEvents(_Repository):
+    async def seen(self, channel: str, event_id: str) -> bool:
+        return await self.session.get(ProcessedEvent, (channel, event_id)) is not None
+
+    async def record(self, channel: str, event_id: str, now: datetime) -> None:
+        self.session.add(ProcessedEvent(channel=channel, event_id=event_id, at=now))
+        await self.session.flush()
+
+    async def forget_before(self, cutoff: datetime) -> None:
+        await self.session.execute(ProcessedEvent.__table__.delete().where(ProcessedEvent.at < cutoff))
+
+
+class Conversations(_Repository):
+    async def get_for_update(self, channel: str, user_id: str) -> Conversation | None:
+        """The conversation row, locked until commit (PostgreSQL row lock; SQLite's write lock)."""
+        query = (select(Conversation).where(Conversation.channel == channel, Conversation.user_id == user_id)
+                 .with_for_update())
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    def add(self, conversation: Conversation) -> None:
+        self.session.add(conversation)
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40] or "source"
+
+
+class Sources(_Repository):
+    async def by_identity(self, channel: str, user_id: str) -> Source | None:
+        query = (select(Source).join(SourceIdentity)
+                 .where(SourceIdentity.channel == channel, SourceIdentity.user_id == user_id))
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def by_code(self, code: str) -> Source | None:
+        return (await self.session.execute(select(Source).where(Source.code == code))).scalar_one_or_none()
+
+    async def by_contact(self, contact: str) -> Source | None:
+        query = select(Source).where(func.lower(Source.contact) == contact.strip().lower()).order_by(Source.id)
+        return (await self.session.execute(query)).scalars().first()
+
+    async def by_name(self, name: str) -> Source | None:
+        """A source by exact name (case-insensitive), by code, or by a unique partial name."""
+        exact = select(Source).where(or_(func.lower(Source.name) == name.lower(), Source.code == name))
+        found = (await self.session.execute(exact)).scalars().first()
+        if found is not None:
+            return found
+        like = select(Source).where(func.lower(Source.name).contains(name.lower()))
+        matches = (await self.session.execute(like)).scalars().all()
+        return matches[0] if len(matches) == 1 else None
+
+    async def get(self, source_id: int) -> Source | None:
+        return await self.session.get(Source, source_id)
+
+    async def list(self) -> Sequence[Source]:
+        return (await self.session.execute(select(Source).order_by(Source.name))).scalars().all()
+
+    async def create(self, *, name: str, type: SourceType, now: datetime, organisation: str | None = None,
+                     contact: str | None = None, tier: str | None = None) -> Source:
+        source = Source(name=name, type=type.value, organisation=organisation, contact=contact, tier=tier,
+                        code=f"{_slug(name)}-{secrets.token_hex(3)}", created_at=now)
+        self.session.add(source)
+        await self.session.flush()
+        return source
+
+    async def link_identity(self, source: Source, channel: str, user_id: str) -> None:
+        existing = (await self.session.execute(select(SourceIdentity).where(
+            SourceIdentity.channel == channel, SourceIdentity.user_id == user_id))).scalar_one_or_none()
+        if existing is None:
+            self.session.add(SourceIdentity(source_id=source.id, channel=channel, user_id=user_id))
+        else:
+            existing.source_id = source.id
+        await self.session.flush()
+
+
+class Referrals(_Repository):
+    async def get(self, referral_id: int) -> Referral | None:
+        return await self.session.get(Referral, referral_id)
+
+    async def list(self, *, status: ReferralStatus | None = None, limit: int = 100) -> Sequence[Referral]:
+        query = select(Referral).order_by(Referral.created_at.desc(), Referral.id.desc()).limit(limit)
+        if status is not None:
+            query = query.where(Referral.status == status.value)
+        return (await self.session.execute(query)).scalars().all()
+
+    async def add(self, referral: Referral, *, by: str) -> Referral:
+        self.session.add(referral)
+        await self.session.flush()
+        self.session.add(ReferralEvent(referral_id=referral.id, status=referral.status, by=by,
+                                       at=referral.created_at))
+        return referral
+
+    async def set_status(self, referral: Referral, status: ReferralStatus, *, by: str, now: datetime,
+                         note: str | None = None) -> None:
+        """Change the status and record who did it; the first move past `new` is the first contact."""
+        referral.status = status.value
+        referral.updated_at = now
+        if referral.first_contact_at is None and status is not ReferralStatus.NEW:
+            referral.first_contact_at = now
+        self.session.add(ReferralEvent(referral_id=referral.id, status=status.value, by=by, note=note, at=now))
+        await self.session.flush()
+
+
+class Touchpoints(_Repository):
+    async def add(self, source: Source, kind: TouchpointKind, *, at: datetime, note: str | None = None,
+                  referral_id: int | None = None, by: str | None = None) -> Touchpoint:
+        touchpoint = Touchpoint(source_id=source.id, kind=kind.value, note=note, referral_id=referral_id,
+                                by=by, at=at)
+        self.session.add(touchpoint)
+        await self.session.flush()
+        return touchpoint
+
+    async def for_source(self, source_id: int) -> Sequence[Touchpoint]:
+        query = select(Touchpoint).where(Touchpoint.source_id == source_id).order_by(Touchpoint.at.desc())
+        return (await self.session.execute(query)).scalars().all()
+
+
+class Outbox(_Repository):
+    async def enqueue(self, kind: OutboxKind, key: str, payload: dict[str, Any], now: datetime) -> None:
+        """Add a message unless one with the same key exists: enqueuing the same fact twice is harmless."""
+        exists = await self.session.execute(select(OutboxMessage.id).where(OutboxMessage.key == key))
+        if exists.scalar_one_or_none() is None:
+            self.session.add(OutboxMessage(key=key, kind=kind.value, payload=payload, next_attempt_at=now,
+                                           created_at=now, delivered_to={}))
+            await self.session.flush()
+
+    async def claim(self, worker: str, now: datetime, lease: timedelta, *, kinds: Sequence[str],
+                    limit: int = 10) -> list[OutboxMessage]:
+        """Atomically take up to `limit` due rows for `worker` until `now + lease`.
+
+        One UPDATE … RETURNING, so two workers (or two processes) can never claim the same row,
+        on SQLite as on PostgreSQL; a worker that dies mid-send loses its lease and the row comes back.
+        """
+        due = (select(OutboxMessage.id)
+               .where(OutboxMessage.sent_at.is_(None), OutboxMessage.next_attempt_at <= now,
+                      OutboxMessage.kind.in_(kinds),
+                      or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
+               .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit))
+        ids = list((await self.session.execute(due)).scalars())
+        if not ids:
+            return []
+        claimed = await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.sent_at.is_(None),
+                   or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
+            .values(claimed_by=worker, claimed_until=now + lease)
+            .returning(OutboxMessage.id))
+        claimed_ids = list(claimed.scalars())
+        if not claimed_ids:
+            return []
+        rows = await self.session.execute(
+            select(OutboxMessage).where(OutboxMessage.id.in_(claimed_ids)).order_by(OutboxMessage.id)
+            .execution_options(populate_existing=True))
+        return list(rows.scalars())
+
+    async def pending(self) -> Sequence[OutboxMessage]:
+        query = select(OutboxMessage).where(OutboxMessage.sent_at.is_(None)).order_by(OutboxMessage.id)
+        return (await self.session.execute(query)).scalars().all()
+
+    async def get(self, message_id: int) -> OutboxMessage | None:
+        return await self.session.get(OutboxMessage, message_id)
+
+    async def by_key(self, key: str) -> OutboxMessage | None:
+        return (await self.session.execute(select(OutboxMessage).where(OutboxMessage.key == key))).scalar_one_or_none()

@@ -1,0 +1,39 @@
+"""The unit of work: one transaction, with every repository bound to it.
+
+`async with db_uow(database) as uow: ...; await uow.commit()` — anything not committed is rolled
+back on exit, so a failure halfway through a turn leaves no half-saved referral behind.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from referbot.store.database import Database
+from referbot.store.repositories import (Conversations, Outbox, ProcessedEvents, Referrals, Sources,
+                                         Touchpoints)
+
+
+class UnitOfWork:
+    session: AsyncSession
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    async def __aenter__(self) -> "UnitOfWork":
+        self.session = self.database.sessions()
+        self.events = ProcessedEvents(self.session)
+        self.conversations = Conversations(self.session)
+        self.sources = Sources(self.session)
+        self.referrals = Referrals(self.session)
+        self.touchpoints = Touchpoints(self.session)
+        self.outbox = Outbox(self.session)
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.session.close()  # rolls back anything uncommitted; loaded objects stay readable
+
+    async def commit(self) -> None:
+        await self.session.commit()
