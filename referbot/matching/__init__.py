@@ -1,0 +1,73 @@
+"""Matching: presenting issues, crisis detection and explained fit against the practice profile.
+
+The engine talks to this package only through `Matcher` and `issue_label`. A Matcher is built
+once (vocabulary, typo index, patterns) and then answers per message without I/O.
+"""
+
+from __future__ import annotations
+
+from referbot.domain import CrisisSignal, FitAssessment, IntakeFacts, IssueMatch
+from referbot.matching.analysis import Analysis, analyse
+from referbot.matching.crisis import CrisisDetector, CrisisHit
+from referbot.matching.fit import assess_fit
+from referbot.matching.issues import IssueFinder
+from referbot.matching.lexicon import Lookup, TokenCorrector, rapidfuzz_lookup
+from referbot.matching.vocabulary import build_vocabulary, context_rules, taxonomy_labels
+from referbot.profile import Profile
+
+__all__ = ["Matcher", "issue_label"]
+
+# A risk found by the crisis detector is also a presenting issue.
+_ISSUE_OF_CRISIS = {"suicide": "suicidal_ideation", "self_harm": "self_harm",
+                    "harm_to_others": "anger_management", "danger": "trauma_ptsd"}
+_CRISIS_ISSUE_SCORE = 95.0
+
+
+class Matcher:
+    def __init__(self, profile: Profile | None = None, *, lookup: Lookup = rapidfuzz_lookup,
+                 cache_size: int = 50_000) -> None:
+        self._rules = context_rules()
+        self._vocabulary = build_vocabulary(profile, self._rules)
+        words = self._vocabulary.words() | set(CrisisDetector.words())
+        self._corrector = TokenCorrector(words, self._rules.protected, lookup, cache_size)
+        self._issues = IssueFinder(self._vocabulary, self._rules)
+        self._crisis = CrisisDetector(self._rules)
+
+    def label(self, issue_id: str) -> str:
+        """Label of a taxonomy id or of one of this practice's custom specialties."""
+        return self._vocabulary.labels.get(issue_id) or issue_label(issue_id)
+
+    def find_issues(self, text: str) -> list[IssueMatch]:
+        analysis = self._analyse(text)
+        best: dict[str, IssueMatch] = {}
+        for hit in self._issues.find(analysis):
+            _keep_best(best, IssueMatch(hit.issue_id, hit.score, analysis.evidence(hit.first, hit.last)))
+        for crisis in self._crisis.hits(analysis):
+            _keep_best(best, IssueMatch(_ISSUE_OF_CRISIS[crisis.kind], _CRISIS_ISSUE_SCORE,
+                                        analysis.evidence(crisis.first, crisis.last)))
+        return sorted(best.values(), key=lambda m: (-m.score, m.id))
+
+    def detect_crisis(self, text: str) -> CrisisSignal | None:
+        analysis = self._analyse(text)
+        hits = self._crisis.hits(analysis)
+        return _signal(hits[0], analysis) if hits else None
+
+    def assess(self, profile: Profile, facts: IntakeFacts) -> FitAssessment:
+        return assess_fit(profile, facts, self.label)
+
+    def _analyse(self, text: str) -> Analysis:
+        return analyse(text or "", self._rules, self._corrector)
+
+
+def issue_label(issue_id: str) -> str:
+    """Human label of an issue id; an unknown (custom) id is spelt out from its words."""
+    return taxonomy_labels().get(issue_id) or issue_id.replace("_", " ").strip().capitalize()
+
+
+def _keep_best(best: dict[str, IssueMatch], match: IssueMatch) -> None:
+    if match.id not in best or best[match.id].score < match.score:
+        best[match.id] = match
+
+
+def _signal(hit: CrisisHit, analysis: Analysis) -> CrisisSignal:
+    return CrisisSignal(evidence=analysis.evidence(hit.first, hit.last), kind=hit.kind)

@@ -1,0 +1,149 @@
+"""One pass over a text shared by the issue matcher and the crisis detector.
+
+Both need the same things: corrected words, where clauses begin and end, and which words sit in
+the scope of a negation ("denies SI, HI", "no self-harm or anything like that") or in a past
+("hx of cutting in teens"). Computing them once keeps every message cheap.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+from referbot.matching.lexicon import TokenCorrector
+from referbot.matching.text import Token, stem, tokenize
+
+# Negation scope ends at a comma only when what follows is more than a short list item ("SI, HI").
+_LIST_ITEM_MAX = 3
+_SCOPE_MAX = 10
+
+
+@dataclass(frozen=True)
+class ContextRules:
+    """Words that change what a mention means; loaded from data/context.yaml."""
+
+    rewrites: dict[str, tuple[str, ...]]
+    negation_cues: frozenset[str]
+    negation_pairs: frozenset[tuple[str, str]]
+    post_negations: frozenset[str]
+    scope_breakers: frozenset[str]
+    historical: re.Pattern[str]
+    recent: re.Pattern[str]
+    joking: re.Pattern[str]
+    idioms: re.Pattern[str]
+    protected: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    text: str
+    tokens: list[Token]
+    words: list[str]
+    stems: list[str]
+    similarity: list[float]
+    joined: str
+    offsets: list[int]
+    negated_by: list[int | None]
+    clause_of: list[int]
+    idiom_spans: list[tuple[int, int]]
+
+    def tokens_at(self, start: int, end: int) -> tuple[int, int]:
+        """First and last token covered by a character span of `joined`."""
+        first = bisect.bisect_right(self.offsets, start) - 1
+        last = bisect.bisect_left(self.offsets, end) - 1
+        return max(first, 0), max(last, first, 0)
+
+    def evidence(self, first: int, last: int) -> str:
+        return self.text[self.tokens[first].start:self.tokens[last].end]
+
+    def clause(self, index: int) -> str:
+        clause = self.clause_of[index]
+        return " ".join(w for w, c in zip(self.words, self.clause_of) if c == clause)
+
+    def sentence_around(self, first: int, last: int) -> str:
+        start = first
+        while start > 0 and self.tokens[start].brk != "hard":
+            start -= 1
+        end = last + 1
+        while end < len(self.tokens) and self.tokens[end].brk != "hard":
+            end += 1
+        return " ".join(self.words[start:end])
+
+    def in_idiom(self, first: int, last: int) -> bool:
+        return any(a <= last and first <= b for a, b in self.idiom_spans)
+
+
+def analyse(text: str, rules: ContextRules, corrector: TokenCorrector) -> Analysis:
+    tokens = tokenize(text, rules.rewrites)
+    corrected = [corrector.correct(t.norm) for t in tokens]
+    words = [w for w, _ in corrected]
+    offsets, position = [], 0
+    for word in words:
+        offsets.append(position)
+        position += len(word) + 1
+    joined = " ".join(words)
+    partial = Analysis(text, tokens, words, [stem(w) for w in words], [s for _, s in corrected], joined,
+                       offsets, [], _clauses(tokens), [])
+    idioms = [partial.tokens_at(m.start(), m.end()) for m in rules.idioms.finditer(joined)]
+    return Analysis(text, tokens, words, partial.stems, partial.similarity, joined, offsets,
+                    _negation_scopes(tokens, words, rules), partial.clause_of, idioms)
+
+
+def _clauses(tokens: list[Token]) -> list[int]:
+    clause, result = 0, []
+    for token in tokens:
+        if token.brk:
+            clause += 1
+        result.append(clause)
+    return result
+
+
+def _negation_scopes(tokens: list[Token], words: list[str], rules: ContextRules) -> list[int | None]:
+    """For each word, the index of the negation cue whose scope it lies in, if any."""
+    segment_lengths = _segment_lengths(tokens, words, rules)
+    result: list[int | None] = []
+    active: int | None = None
+    for i, (token, word) in enumerate(zip(tokens, words)):
+        if token.brk == "hard" or word in rules.scope_breakers:
+            active = None
+        elif token.brk == "soft" and segment_lengths[i] > _LIST_ITEM_MAX:
+            active = None
+        if active is not None and i - active > _SCOPE_MAX:
+            active = None
+        result.append(active)
+        following = words[i + 1] if i + 1 < len(words) else ""
+        if word in rules.negation_cues or (word, following) in rules.negation_pairs:
+            active = i
+    return result
+
+
+def _segment_lengths(tokens: list[Token], words: list[str], rules: ContextRules) -> list[int]:
+    """Length of the comma-delimited segment each token starts (only meaningful at breaks)."""
+    lengths = [0] * len(tokens)
+    run = 0
+    for i in range(len(tokens) - 1, -1, -1):
+        run += 1
+        lengths[i] = run
+        if tokens[i].brk or words[i] in rules.scope_breakers:
+            run = 0
+    return lengths
+
+
+def is_negated(analysis: Analysis, first: int, last: int, post_negations: frozenset[str]) -> bool:
+    """Negated by a cue before the mention ("denies SI") or a verdict after it ("item 9 negative")."""
+    cue = analysis.negated_by[first]
+    if cue is not None and cue < first:
+        return True
+    for j in range(last + 1, min(last + 4, len(analysis.words))):
+        if analysis.tokens[j].brk == "hard":
+            break
+        if analysis.words[j] in post_negations:
+            return True
+    return False
+
+
+def is_historical(analysis: Analysis, first: int, rules: ContextRules) -> bool:
+    """A past mention with nothing in its clause saying it is happening now."""
+    clause = analysis.clause(first)
+    return bool(rules.historical.search(clause)) and not rules.recent.search(clause)

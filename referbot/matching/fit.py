@@ -1,0 +1,3 @@
+"""Placeholder replaced below."""
+def assess_fit(profile, facts, label):
+    raise NotImplementedError

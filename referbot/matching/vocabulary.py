@@ -1,0 +1,106 @@
+"""The shipped vocabulary (data/*.yaml) merged with what a practice adds in its profile."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from referbot.matching.analysis import ContextRules
+from referbot.matching.text import stem, tokenize
+from referbot.profile import Profile
+
+
+@cache
+def load_data(name: str) -> dict[str, Any]:
+    """Parse one of the data files shipped with the package (once per process)."""
+    text = resources.files("referbot.matching").joinpath("data", f"{name}.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def whole_word(pattern: str) -> re.Pattern[str]:
+    """A case-sensitive abbreviation pattern that must stand as a word of its own."""
+    return re.compile(rf"(?<![^\W_])(?:{pattern})(?![^\W_])")
+
+
+def expand_macros(pattern: str, macros: dict[str, str]) -> str:
+    for name, value in macros.items():
+        pattern = pattern.replace(f"<{name}>", value)
+    return pattern
+
+
+@dataclass(frozen=True, order=True)
+class Phrase:
+    issue_id: str
+    stems: tuple[str, ...]
+    words: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    labels: dict[str, str]
+    phrases: tuple[Phrase, ...]
+    abbreviations: tuple[tuple[str, re.Pattern[str]], ...]
+    clause_final: dict[str, str]
+    clause_final_blockers: frozenset[str]
+
+    def words(self) -> set[str]:
+        return {w for phrase in self.phrases for w in phrase.words}
+
+
+@cache
+def context_rules() -> ContextRules:
+    data = load_data("context")
+    return ContextRules(
+        rewrites={k: tuple(v) for k, v in data["rewrites"].items()},
+        negation_cues=frozenset(data["negation_cues"]),
+        negation_pairs=frozenset(tuple(p) for p in data["negation_pairs"]),
+        post_negations=frozenset(data["post_negations"]),
+        scope_breakers=frozenset(data["scope_breakers"]),
+        historical=re.compile(data["historical"]),
+        recent=re.compile(data["recent"]),
+        joking=re.compile(data["joking"]),
+        idioms=re.compile(data["idioms"]),
+        protected=frozenset(data["protected_words"]),
+    )
+
+
+def taxonomy_labels() -> dict[str, str]:
+    return {issue_id: entry["label"] for issue_id, entry in load_data("vocabulary")["issues"].items()}
+
+
+def build_vocabulary(profile: Profile | None, rules: ContextRules) -> Vocabulary:
+    data = load_data("vocabulary")
+    labels = taxonomy_labels()
+    raw: dict[str, list[str]] = {}
+    for issue_id, entry in data["issues"].items():
+        raw[issue_id] = [p for phrase in entry["phrases"] for p in _expand(phrase, data["macros"])]
+    if profile is not None:
+        for issue_id, phrases in profile.issue_phrases.items():
+            raw.setdefault(issue_id, []).extend(phrases)
+        for custom in profile.custom_specialties:
+            labels.setdefault(custom.id, custom.label)
+            raw.setdefault(custom.id, []).extend([custom.label, *custom.phrases])
+    phrases = {_phrase(issue_id, text, rules) for issue_id, texts in raw.items() for text in texts}
+    abbreviations = tuple((issue_id, whole_word(pattern)) for issue_id, entry in data["issues"].items()
+                          for pattern in entry.get("abbreviations", []))
+    clause_final = {stem(word): issue_id for issue_id, entry in data["issues"].items()
+                    for word in entry.get("clause_final", [])}
+    return Vocabulary(labels, tuple(sorted(p for p in phrases if p.stems)), abbreviations, clause_final,
+                      frozenset(data["clause_final_blockers"]))
+
+
+def _expand(phrase: str, macros: dict[str, list[str]]) -> list[str]:
+    for name, values in macros.items():
+        if f"<{name}>" in phrase:
+            return [phrase.replace(f"<{name}>", value) for value in values]
+    return [phrase]
+
+
+def _phrase(issue_id: str, text: str, rules: ContextRules) -> Phrase:
+    words = tuple(t.norm for t in tokenize(text, rules.rewrites))
+    return Phrase(issue_id, tuple(stem(w) for w in words), words)
