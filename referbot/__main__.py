@@ -1,0 +1,3 @@
+from referbot.cli import main
+
+main()

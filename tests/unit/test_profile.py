@@ -1,0 +1,55 @@
+"""Practice profiles: the example is valid, and every mistake is reported with file, line and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from referbot.profile import Availability, ProfileError, load_profile, parse_profile
+from tests.conftest import EXAMPLE_PROFILE
+
+MINIMAL = """practice:
+  name: Solo Practice
+clinicians:
+  - name: Sam Rivera
+"""
+
+
+def test_example_profile_is_a_complete_group_practice() -> None:
+    profile = load_profile(EXAMPLE_PROFILE)
+    assert len(profile.clinicians) == 2 and profile.colleagues and profile.crisis.resources
+    assert all(s.startswith("U") for s in profile.staff.slack) and profile.staff.telegram
+    assert profile.clinicians[1].availability is Availability.WAITLIST
+    assert profile.staff.includes("slack", "U012AB3CD") and profile.staff.includes("telegram", "123456789")
+    assert not profile.staff.includes("slack", "U999") and not profile.staff.includes("console", "U012AB3CD")
+
+
+def test_defaults_give_us_crisis_resources_988_and_911() -> None:
+    profile = parse_profile(MINIMAL)
+    contacts = " ".join(r.contact for r in profile.crisis.resources)
+    assert "988" in contacts and "911" in contacts
+
+
+@pytest.mark.parametrize("text, expected", [
+    (MINIMAL + "    ages: {min: twelve}\n", "practice.yaml line 5: clinicians.0.ages.min must be a whole number"),
+    (MINIMAL + "    ages: {min: 30, max: 20}\n", "line 5: clinicians.0.ages min (30) is greater than max (20)"),
+    (MINIMAL + "    formats: [individual, telepathy]\n", "line 5: clinicians.0.formats.1 'telepathy' is not allowed"),
+    (MINIMAL + "    availabilty: accepting\n", "line 5: clinicians.0.availabilty is not a known setting"),
+    ("practice:\n  name: X\n", "clinicians is required but missing"),
+    (MINIMAL + "staff:\n  slack: [bob]\n", "line 6: staff.slack Slack user ids look like U012AB3CD"),
+    (MINIMAL + "practice_hours: 3\n", "line 5: practice_hours is not a known setting"),
+    ("practice:\n  name: X\n  office_hours: {timezone: Mars/Olympus}\n" + MINIMAL.split("\n", 2)[2],
+     "line 3: practice.office_hours.timezone unknown time zone 'Mars/Olympus'"),
+    ("practice: [\n", "practice.yaml line 2: not valid YAML"),
+    ("- just\n- a list\n", "expected sections like `practice:`"),
+])
+def test_errors_name_file_line_and_field(text: str, expected: str) -> None:
+    with pytest.raises(ProfileError) as caught:
+        parse_profile(text, "practice.yaml")
+    assert expected in str(caught.value)
+
+
+def test_missing_file_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(ProfileError, match="referbot init"):
+        load_profile(tmp_path / "nope.yaml")
