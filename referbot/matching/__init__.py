@@ -10,7 +10,7 @@ from referbot.domain import CrisisSignal, FitAssessment, IntakeFacts, IssueMatch
 from referbot.matching.analysis import Analysis, analyse
 from referbot.matching.crisis import CrisisDetector, CrisisHit
 from referbot.matching.fit import assess_fit
-from referbot.matching.issues import IssueFinder
+from referbot.matching.issues import IssueFinder, IssueHit, drop_contained
 from referbot.matching.lexicon import Lookup, TokenCorrector, rapidfuzz_lookup
 from referbot.matching.vocabulary import build_vocabulary, context_rules, taxonomy_labels
 from referbot.profile import Profile
@@ -39,12 +39,13 @@ class Matcher:
 
     def find_issues(self, text: str) -> list[IssueMatch]:
         analysis = self._analyse(text)
+        risks = [IssueHit(_ISSUE_OF_CRISIS[c.kind], _CRISIS_ISSUE_SCORE, c.first, c.last, risk=True)
+                 for c in self._crisis.hits(analysis)]
         best: dict[str, IssueMatch] = {}
-        for hit in self._issues.find(analysis):
-            _keep_best(best, IssueMatch(hit.issue_id, hit.score, analysis.evidence(hit.first, hit.last)))
-        for crisis in self._crisis.hits(analysis):
-            _keep_best(best, IssueMatch(_ISSUE_OF_CRISIS[crisis.kind], _CRISIS_ISSUE_SCORE,
-                                        analysis.evidence(crisis.first, crisis.last)))
+        for hit in drop_contained([*self._issues.find(analysis), *risks]):
+            match = IssueMatch(hit.issue_id, hit.score, analysis.evidence(hit.first, hit.last))
+            if hit.issue_id not in best or best[hit.issue_id].score < hit.score:
+                best[hit.issue_id] = match
         return sorted(best.values(), key=lambda m: (-m.score, m.id))
 
     def detect_crisis(self, text: str) -> CrisisSignal | None:
@@ -62,11 +63,6 @@ class Matcher:
 def issue_label(issue_id: str) -> str:
     """Human label of an issue id; an unknown (custom) id is spelt out from its words."""
     return taxonomy_labels().get(issue_id) or issue_id.replace("_", " ").strip().capitalize()
-
-
-def _keep_best(best: dict[str, IssueMatch], match: IssueMatch) -> None:
-    if match.id not in best or best[match.id].score < match.score:
-        best[match.id] = match
 
 
 def _signal(hit: CrisisHit, analysis: Analysis) -> CrisisSignal:

@@ -130,15 +130,19 @@ def _segment_lengths(tokens: list[Token], words: list[str], rules: ContextRules)
     return lengths
 
 
-def is_negated(analysis: Analysis, first: int, last: int, post_negations: frozenset[str]) -> bool:
-    """Negated by a cue before the mention ("denies SI") or a verdict after it ("item 9 negative")."""
+def is_negated(analysis: Analysis, first: int, last: int, rules: ContextRules) -> bool:
+    """Negated by a cue before the mention ("denies SI") or a verdict after it ("item 9 negative").
+
+    A mention that itself starts with a negation ("wouldn't still be here", "doesn't want to live")
+    carries its own meaning and is not flipped by an earlier one ("if I didn't have the dog...").
+    """
     cue = analysis.negated_by[first]
-    if cue is not None and cue < first:
+    if cue is not None and cue < first and analysis.words[first] not in rules.negation_cues:
         return True
     for j in range(last + 1, min(last + 4, len(analysis.words))):
         if analysis.tokens[j].brk == "hard":
             break
-        if analysis.words[j] in post_negations:
+        if analysis.words[j] in rules.post_negations:
             return True
     return False
 

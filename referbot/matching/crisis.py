@@ -54,7 +54,7 @@ class CrisisDetector:
     def _stands(self, hit: CrisisHit, analysis: Analysis) -> bool:
         if analysis.in_idiom(hit.first, hit.last):
             return False
-        if is_negated(analysis, hit.first, hit.last, self._rules.post_negations):
+        if is_negated(analysis, hit.first, hit.last, self._rules):
             return False
         if is_historical(analysis, hit.first, self._rules):
             return False

@@ -26,6 +26,7 @@ class IssueHit:
     score: float
     first: int
     last: int
+    risk: bool = False  # found by the crisis detector
 
 
 class IssueFinder:
@@ -37,13 +38,12 @@ class IssueFinder:
             self._by_anchor[max(phrase.stems, key=len)].append(phrase)
 
     def find(self, analysis: Analysis) -> list[IssueHit]:
-        """Every credible mention, best-scored first; several per issue are possible."""
+        """Every credible mention; several per issue are possible (see `drop_contained`)."""
         hits = [*self._phrase_hits(analysis), *self._abbreviation_hits(analysis), *self._clause_final_hits(analysis)]
-        hits = [h for h in hits if h.score >= REPORT_THRESHOLD and self._credible(h, analysis)]
-        return sorted(_drop_contained(hits), key=lambda h: -h.score)
+        return [h for h in hits if h.score >= REPORT_THRESHOLD and self._credible(h, analysis)]
 
     def _credible(self, hit: IssueHit, analysis: Analysis) -> bool:
-        if is_negated(analysis, hit.first, hit.last, self._rules.post_negations):
+        if is_negated(analysis, hit.first, hit.last, self._rules):
             return False
         return not (hit.issue_id in _IDIOM_SENSITIVE and analysis.in_idiom(hit.first, hit.last))
 
@@ -107,9 +107,12 @@ def _tokens_of_chars(analysis: Analysis, start: int, end: int) -> tuple[int, int
     return (covered[0], covered[-1]) if covered else None
 
 
-def _drop_contained(hits: list[IssueHit]) -> list[IssueHit]:
-    """A mention inside a longer mention of another issue belongs to the longer one."""
+def drop_contained(hits: list[IssueHit]) -> list[IssueHit]:
+    """A mention inside a longer mention of another issue belongs to the longer one
+    ("hoarding" inside "the pills he's been hoarding" is a risk, not OCD)."""
     def inside(small: IssueHit, big: IssueHit) -> bool:
+        if big.risk and small.last > small.first:
+            return False  # a risk statement swallows single words only ("voices telling him..." stays psychosis)
         return (small.issue_id != big.issue_id and big.first <= small.first and small.last <= big.last
                 and big.last - big.first > small.last - small.first)
     return [h for h in hits if not any(inside(h, other) for other in hits)]

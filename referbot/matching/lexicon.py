@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from rapidfuzz import process
-from rapidfuzz.distance import OSA
+from rapidfuzz.distance import OSA, Indel
 
 from referbot.matching.text import stem
 
@@ -24,8 +24,12 @@ MIN_FUZZY_LENGTH = 6
 
 
 def rapidfuzz_lookup(word: str, choices: list[str], max_edits: int) -> tuple[str, int] | None:
-    hit = process.extractOne(word, choices, scorer=OSA.distance, score_cutoff=max_edits)
-    return (hit[0], int(hit[1])) if hit else None
+    """Closest choice by edits (transpositions count one); ties go to the one sharing most letters."""
+    hits = process.extract(word, choices, scorer=OSA.distance, score_cutoff=max_edits, limit=8)
+    if not hits:
+        return None
+    best = min(hits, key=lambda hit: (hit[1], Indel.distance(word, hit[0]), hit[0]))
+    return best[0], int(best[1])
 
 
 class TokenCorrector:

@@ -17,6 +17,10 @@ _HARD_GAP = re.compile(r"[.;!?\n()\[\]:]|\s[-–—]+\s|[–—]")
 _SOFT_GAP = re.compile(r"[,]")
 _PRONOUNS = frozenset({"i", "he", "she", "they", "we", "you", "it", "who", "that", "there"})
 _CONTRACTIONS = {"ll": "will", "re": "are", "ve": "have", "m": "am", "d": "would"}
+# -ing words that name something else than their verb ("parenting" is not "parents").
+_WHOLE_WORDS = frozenset({"parenting", "meeting", "evening", "morning", "building", "wedding", "clothing",
+                          "ceiling", "during", "nothing", "something", "anything", "everything"})
+_MIN_ROOT = 4
 
 
 @dataclass(frozen=True)
@@ -59,19 +63,20 @@ def _normalise_word(word: str, rewrites: dict[str, tuple[str, ...]]) -> tuple[st
 
 
 def stem(word: str) -> str:
-    """A light suffix stripper, applied alike to vocabulary and text so inflections meet."""
-    if len(word) <= 4 or not word.isalpha():
+    """A light suffix stripper, applied alike to vocabulary and text so inflections meet.
+
+    Roots shorter than four letters are left whole: "raped" must not become "rap", nor "dating" "dat".
+    """
+    if len(word) <= _MIN_ROOT or not word.isalpha() or word in _WHOLE_WORDS:
         return word
-    if word.endswith("ies") and len(word) > 5:
-        return word[:-3] + "y"
-    if word.endswith("ied") and len(word) > 5:
+    if word.endswith(("ies", "ied")) and len(word) > 5:
         return word[:-3] + "y"
     for suffix in ("ing", "ed"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+        if word.endswith(suffix):
             root = word[: -len(suffix)]
-            if len(root) >= 4 and root[-1] == root[-2] and root[-1] not in "lsz":
+            if len(root) > _MIN_ROOT and root[-1] == root[-2] and root[-1] not in "lsz":
                 root = root[:-1]
-            return root
+            return root if len(root) >= _MIN_ROOT else word
     if word.endswith("es") and word[-3] in "sxz" and len(word) > 5:
         return word[:-2]
     if word.endswith("s") and not word.endswith(("ss", "us", "is")):
