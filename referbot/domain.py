@@ -81,6 +81,26 @@ class OutboxKind(str, enum.Enum):
     REPLY = "reply"
 
 
+class NudgeKind(str, enum.Enum):
+    """Why the practice should reach out now: to a source, or to a client still waiting."""
+
+    THANK_SOURCE = "thank_source"
+    FIRST_CONTACT = "first_contact"
+    CLOSE_LOOP = "close_loop"
+    STAY_IN_TOUCH = "stay_in_touch"
+    RECIPROCITY = "reciprocity"
+    LAPSED_SOURCE = "lapsed_source"
+
+
+class NudgeState(str, enum.Enum):
+    """A nudge is pending until done or skipped; a snoozed one comes back when its snooze ends."""
+
+    PENDING = "pending"
+    SNOOZED = "snoozed"
+    DONE = "done"
+    SKIPPED = "skipped"
+
+
 # --- messages between channels and the core -------------------------------------------------
 
 

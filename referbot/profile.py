@@ -10,11 +10,13 @@ import enum
 import re
 from datetime import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from referbot.domain import SourceType
 
 
 class ProfileError(Exception):
@@ -228,6 +230,54 @@ class PracticeInfo(_Model):
     response_time_business_days: int = Field(2, ge=0, le=30)
 
 
+class ThankSourceRule(_Model):
+    enabled: bool = True
+    after_business_days: int = Field(1, ge=0, le=30)
+
+
+class RuleSwitch(_Model):
+    """A rule with nothing to tune but whether it runs."""
+
+    enabled: bool = True
+
+
+class StayInTouchRule(_Model):
+    """No contact with a source for `days`; `by_type` / `by_tier` override it (a tier beats a type)."""
+
+    enabled: bool = True
+    days: int = Field(90, ge=1, le=3650)
+    by_type: dict[SourceType, int] = Field(default_factory=dict)
+    by_tier: dict[str, int] = Field(default_factory=dict)
+
+    def days_for(self, source_type: str, tier: str | None) -> int:
+        if tier is not None and tier in self.by_tier:
+            return self.by_tier[tier]
+        return next((d for t, d in self.by_type.items() if t.value == source_type), self.days)
+
+
+class ReciprocityRule(_Model):
+    enabled: bool = True
+    referrals: int = Field(3, ge=1, le=100)
+
+
+class LapsedSourceRule(_Model):
+    enabled: bool = True
+    days: int = Field(180, ge=1, le=3650)
+    min_referrals: int = Field(1, ge=1, le=100)
+
+
+class NudgeRules(_Model):
+    """When the bot reminds the practice to tend its referral relationships (`nudges:` in practice.yaml)."""
+
+    delivery: Literal["each", "digest"] = "each"
+    thank_source: ThankSourceRule = Field(default_factory=ThankSourceRule)
+    first_contact: RuleSwitch = Field(default_factory=RuleSwitch)
+    close_loop: RuleSwitch = Field(default_factory=RuleSwitch)
+    stay_in_touch: StayInTouchRule = Field(default_factory=StayInTouchRule)
+    reciprocity: ReciprocityRule = Field(default_factory=ReciprocityRule)
+    lapsed_source: LapsedSourceRule = Field(default_factory=LapsedSourceRule)
+
+
 class Profile(_Model):
     practice: PracticeInfo
     clinicians: list[Clinician]
@@ -237,6 +287,7 @@ class Profile(_Model):
     staff: Staff = Field(default_factory=Staff)
     issue_phrases: dict[str, list[str]] = Field(default_factory=dict)
     custom_specialties: list[CustomSpecialty] = Field(default_factory=list)
+    nudges: NudgeRules = Field(default_factory=NudgeRules)
 
     @field_validator("clinicians")
     @classmethod

@@ -15,7 +15,8 @@ from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Index, Integer, Met
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from referbot.domain import ConversationStatus, FitVerdict, OutboxKind, ReferralStatus, SourceType, TouchpointKind
+from referbot.domain import (ConversationStatus, FitVerdict, NudgeKind, NudgeState, OutboxKind, ReferralStatus,
+                             SourceType, TouchpointKind)
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -198,3 +199,30 @@ class ProcessedEvent(Base):
     channel: Mapped[str] = mapped_column(String(32), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     at: Mapped[datetime] = mapped_column(index=True)
+
+
+class NudgeRecord(Base):
+    """A relationship reminder, materialised once it is due so that it has an id to act on.
+
+    `key` names the fact it is about (`thank_source:referral:17`, `stay_in_touch:source:4:2026-03-02`)
+    and is unique, so recomputing due nudges — in any number of processes — never duplicates one.
+    `notified_at` is set when it is handed to the outbox and cleared by a snooze, so it comes back.
+    """
+
+    __tablename__ = "nudges"
+    __table_args__ = (Index("ix_nudges_state_due", "state", "due_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(_enum(NudgeKind))
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"), index=True)
+    due_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(_enum(NudgeState), default=NudgeState.PENDING.value)
+    snoozed_until: Mapped[datetime | None]
+    snoozes: Mapped[int] = mapped_column(Integer, default=0)
+    notified_at: Mapped[datetime | None]
+    text: Mapped[str] = mapped_column(Text, default="")
+    draft: Mapped[str] = mapped_column(Text, default="")
+    acted_by: Mapped[str | None] = mapped_column(String(128))
+    acted_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
