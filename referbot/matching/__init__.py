@@ -28,7 +28,7 @@ class Matcher:
                  cache_size: int = 50_000) -> None:
         self._rules = context_rules()
         self._vocabulary = build_vocabulary(profile, self._rules)
-        words = self._vocabulary.words() | set(CrisisDetector.words())
+        words = self._vocabulary.words() | CrisisDetector.words()
         self._corrector = TokenCorrector(words, self._rules.protected, lookup, cache_size)
         self._issues = IssueFinder(self._vocabulary, self._rules)
         self._crisis = CrisisDetector(self._rules)

@@ -101,7 +101,7 @@ def _clauses(tokens: list[Token]) -> list[int]:
 
 def _negation_scopes(tokens: list[Token], words: list[str], rules: ContextRules) -> list[int | None]:
     """For each word, the index of the negation cue whose scope it lies in, if any."""
-    segment_lengths = _segment_lengths(tokens, words, rules)
+    segment_lengths = _segment_lengths(tokens)
     result: list[int | None] = []
     active: int | None = None
     for i, (token, word) in enumerate(zip(tokens, words)):
@@ -118,14 +118,14 @@ def _negation_scopes(tokens: list[Token], words: list[str], rules: ContextRules)
     return result
 
 
-def _segment_lengths(tokens: list[Token], words: list[str], rules: ContextRules) -> list[int]:
-    """Length of the comma-delimited segment each token starts (only meaningful at breaks)."""
+def _segment_lengths(tokens: list[Token]) -> list[int]:
+    """Length of the punctuation-delimited segment each token starts (only meaningful at breaks)."""
     lengths = [0] * len(tokens)
     run = 0
     for i in range(len(tokens) - 1, -1, -1):
         run += 1
         lengths[i] = run
-        if tokens[i].brk or words[i] in rules.scope_breakers:
+        if tokens[i].brk:
             run = 0
     return lengths
 

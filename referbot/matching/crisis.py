@@ -34,9 +34,13 @@ class CrisisDetector:
         self._abbreviations = [(kind, whole_word(p)) for kind in KINDS for p in data[kind].get("abbreviations", [])]
 
     @staticmethod
-    def words() -> list[str]:
-        """Words whose typos must be corrected for the patterns to see them."""
-        return list(load_data("crisis")["words"])
+    def words() -> set[str]:
+        """Words the patterns spell out: typos of them are corrected towards them, and they
+        themselves are never "corrected" into something else ("living" must stay "living")."""
+        data = load_data("crisis")
+        patterns = [p for kind in KINDS for p in data[kind]["patterns"]] + list(data["macros"].values())
+        spelt = {w for p in patterns for w in re.findall(r"[a-z]{4,}", re.sub(r"\\[a-zA-Z]", " ", p))}
+        return spelt | set(data["words"])
 
     def hits(self, analysis: Analysis) -> list[CrisisHit]:
         found = []

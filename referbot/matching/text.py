@@ -77,7 +77,7 @@ def stem(word: str) -> str:
             if len(root) > _MIN_ROOT and root[-1] == root[-2] and root[-1] not in "lsz":
                 root = root[:-1]
             return root if len(root) >= _MIN_ROOT else word
-    if word.endswith("es") and word[-3] in "sxz" and len(word) > 5:
+    if word.endswith(("ses", "xes", "zes", "shes", "ches")) and len(word) > 5:
         return word[:-2]
     if word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]

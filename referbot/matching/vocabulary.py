@@ -22,6 +22,11 @@ def load_data(name: str) -> dict[str, Any]:
     return yaml.safe_load(text)
 
 
+def _data_lines(filename: str) -> list[str]:
+    text = resources.files("referbot.matching").joinpath("data", filename).read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
 def whole_word(pattern: str) -> re.Pattern[str]:
     """A case-sensitive abbreviation pattern that must stand as a word of its own."""
     return re.compile(rf"(?<![^\W_])(?:{pattern})(?![^\W_])")
@@ -65,7 +70,7 @@ def context_rules() -> ContextRules:
         recent=re.compile(data["recent"]),
         joking=re.compile(data["joking"]),
         idioms=re.compile(data["idioms"]),
-        protected=frozenset(data["protected_words"]),
+        protected=frozenset(_data_lines("protected_words.txt")),
     )
 
 
