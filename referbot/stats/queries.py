@@ -1,0 +1,170 @@
+"""The SQL behind the stats: every count is a GROUP BY / COUNT / SUM(CASE …) in the database.
+
+A read model, not a repository: these queries answer reporting questions and never load ORM
+objects. They run unchanged on SQLite and PostgreSQL. Two portability rules shape them:
+- time windows and month boundaries arrive as bound instants (see `periods`), so neither database
+  converts time zones or formats dates;
+- nothing is grouped by an expression that carries a bound parameter (PostgreSQL treats `$1` in
+  the SELECT list and `$5` in GROUP BY as different expressions); such expressions are computed in
+  a subquery and grouped outside it, and NULL source types are named in Python instead.
+
+Indexes used: referrals(created_at) for every window, referral_events(referral_id) for the funnel,
+touchpoints(source_id, at) for thank-yous and referrals back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Subquery, and_, case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from referbot.domain import FitVerdict, ReferralStatus, TouchpointKind
+from referbot.stats.periods import Month, Window
+from referbot.store.models import Referral, ReferralEvent, Source, Touchpoint
+
+#: Funnel stages after "referral", in order: a referral has reached a stage if it ever had that
+#: status or a later one (so a client booked straight from `new` still counts as contacted).
+STAGES = (ReferralStatus.CONTACTED, ReferralStatus.CONSULT_BOOKED, ReferralStatus.BECAME_CLIENT)
+BECAME_CLIENT_RANK = len(STAGES)
+GOOD_FIT = FitVerdict.GOOD_FIT.value
+
+
+def in_window(column: Any, window: Window) -> ColumnElement[bool]:
+    if window.start is None:
+        return column <= window.end
+    return and_(column > window.start, column <= window.end)
+
+
+def _count_when(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def window_referrals(window: Window) -> Subquery:
+    """Referrals created in `window`, each with `reached`: the furthest funnel stage its status
+    history ever touched (0 = still only a referral, 3 = became a client)."""
+    rank = case({status.value: i for i, status in enumerate(STAGES, start=1)}, value=ReferralEvent.status, else_=0)
+    return (select(Referral.id, Referral.source_id, Referral.channel, Referral.verdict,
+                   func.coalesce(func.max(rank), 0).label("reached"))
+            .outerjoin(ReferralEvent, ReferralEvent.referral_id == Referral.id)
+            .where(in_window(Referral.created_at, window))
+            .group_by(Referral.id, Referral.source_id, Referral.channel, Referral.verdict)
+            .subquery("window_referrals"))
+
+
+async def count_referrals(session: AsyncSession, window: Window) -> int:
+    query = select(func.count()).select_from(Referral).where(in_window(Referral.created_at, window))
+    return int((await session.execute(query)).scalar_one())
+
+
+def _most_first(rows: Any) -> dict[str | None, int]:
+    """(key, count) rows as a dict, most first, ties by key and None last. Sorted here because the
+    two databases disagree on where NULL sorts."""
+    pairs = [(key, int(n)) for key, n in rows]
+    return dict(sorted(pairs, key=lambda pair: (-pair[1], pair[0] is None, pair[0] or "")))
+
+
+async def count_by(session: AsyncSession, base: Subquery, column: str) -> dict[str | None, int]:
+    """Referrals in `base` per value of one of its columns."""
+    key = base.c[column]
+    return _most_first((await session.execute(select(key, func.count()).group_by(key))).all())
+
+
+async def count_by_source_type(session: AsyncSession, base: Subquery) -> dict[str | None, int]:
+    """Referrals in `base` per source type (None: referrals whose source is unknown)."""
+    query = (select(Source.type, func.count()).select_from(base).outerjoin(Source, Source.id == base.c.source_id)
+             .group_by(Source.type))
+    return _most_first((await session.execute(query)).all())
+
+
+async def funnel_counts(session: AsyncSession, base: Subquery) -> list[int]:
+    """[referrals, contacted, consult_booked, became_client] for the referrals in `base`."""
+    query = select(func.count(), *(_count_when(base.c.reached >= i) for i in range(1, len(STAGES) + 1)))
+    return [int(n) for n in (await session.execute(query.select_from(base))).one()]
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    source_id: int | None
+    name: str | None
+    type: str | None
+    referrals: int
+    good_fit: int
+    became_client: int
+    good_fit_clients: int  # good fit AND became a client: what "top sources" are ranked by
+
+
+async def per_source(session: AsyncSession, base: Subquery) -> list[SourceRow]:
+    good = base.c.verdict == GOOD_FIT
+    client = base.c.reached >= BECAME_CLIENT_RANK
+    query = (select(base.c.source_id, Source.name, Source.type, func.count(), _count_when(good),
+                    _count_when(client), _count_when(and_(good, client)))
+             .select_from(base).outerjoin(Source, Source.id == base.c.source_id)
+             .group_by(base.c.source_id, Source.name, Source.type))
+    rows = [SourceRow(sid, name, kind, *(int(n) for n in counts))
+            for sid, name, kind, *counts in (await session.execute(query)).all()]
+    return sorted(rows, key=lambda r: (-r.referrals, r.name is None, r.name or "", r.source_id or 0))
+
+
+async def first_contact_hours(session: AsyncSession, window: Window) -> list[float]:
+    """Hours from arrival to first contact of each contacted referral in `window` (for a median,
+    which SQLite lacks and PostgreSQL spells percentile_cont, so it is taken in Python)."""
+    query = (select(Referral.created_at, Referral.first_contact_at)
+             .where(in_window(Referral.created_at, window), Referral.first_contact_at.is_not(None)))
+    return [(contact - created).total_seconds() / 3600 for created, contact in (await session.execute(query)).all()]
+
+
+@dataclass(frozen=True)
+class OwedRow:
+    source_id: int
+    name: str
+    type: str
+    referrals: int  # referrals with no thank-you after them
+    since: datetime  # the oldest of them
+
+
+async def thanks_owed(session: AsyncSession, now: datetime) -> list[OwedRow]:
+    """Sources with a referral (up to `now`) that no `thanked` touchpoint followed, oldest first."""
+    thanked = (select(Touchpoint.id)
+               .where(Touchpoint.source_id == Referral.source_id, Touchpoint.kind == TouchpointKind.THANKED.value,
+                      Touchpoint.at >= Referral.created_at, Touchpoint.at <= now)
+               .exists())
+    oldest = func.min(Referral.created_at)
+    query = (select(Source.id, Source.name, Source.type, func.count(), oldest)
+             .select_from(Referral).join(Source, Source.id == Referral.source_id)
+             .where(Referral.created_at <= now, ~thanked)
+             .group_by(Source.id, Source.name, Source.type)
+             .order_by(oldest, Source.name, Source.id))
+    return [OwedRow(sid, name, kind, int(n), since) for sid, name, kind, n, since in (await session.execute(query)).all()]
+
+
+async def referred_back(session: AsyncSession, window: Window) -> dict[int, tuple[str, str, int]]:
+    """Per source id: (name, type, clients we referred to it in `window`)."""
+    query = (select(Source.id, Source.name, Source.type, func.count())
+             .select_from(Touchpoint).join(Source, Source.id == Touchpoint.source_id)
+             .where(Touchpoint.kind == TouchpointKind.REFERRED_BACK.value, in_window(Touchpoint.at, window))
+             .group_by(Source.id, Source.name, Source.type))
+    return {sid: (name, kind, int(n)) for sid, name, kind, n in (await session.execute(query)).all()}
+
+
+@dataclass(frozen=True)
+class MonthRow:
+    month: str
+    source_type: str | None
+    referrals: int
+    good_fit: int
+
+
+async def per_month(session: AsyncSession, months: list[Month], now: datetime) -> list[MonthRow]:
+    """Referrals and good fits per calendar month and source type over `months`, up to `now`."""
+    label = case(*((and_(Referral.created_at >= m.start, Referral.created_at < m.end), m.label) for m in months))
+    inner = (select(label.label("month"), Source.type.label("source_type"), Referral.verdict)
+             .outerjoin(Source, Source.id == Referral.source_id)
+             .where(Referral.created_at >= months[0].start, Referral.created_at < months[-1].end,
+                    Referral.created_at <= now)
+             .subquery("monthly"))
+    query = (select(inner.c.month, inner.c.source_type, func.count(), _count_when(inner.c.verdict == GOOD_FIT))
+             .group_by(inner.c.month, inner.c.source_type))
+    return [MonthRow(month, kind, int(n), int(good)) for month, kind, n, good in (await session.execute(query)).all()]

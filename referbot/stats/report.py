@@ -1,0 +1,179 @@
+"""The stats report: one dictionary (what `referbot stats --json` prints) and its plain-text form.
+
+The same two functions serve the terminal, Slack `/referbot stats` and Telegram `/stats`, so every
+surface shows the same figures. The question they answer is the practice's: which sources send
+clients who fit, not merely many referrals — hence `top_sources` ranks by referrals that were a
+good fit AND became clients.
+"""
+
+from __future__ import annotations
+
+import statistics
+from datetime import datetime
+from typing import Any
+
+from referbot.domain import FitVerdict
+from referbot.stats import queries
+from referbot.stats.periods import period_windows
+from referbot.store import Database
+
+#: How many sources `top_sources` lists.
+TOP_SOURCES = 5
+#: Longest list shown per section in the text report (chat messages have length limits).
+TEXT_LIST_LIMIT = 10
+UNKNOWN = "unknown"
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 3) if whole else None
+
+
+def _funnel(counts: list[int]) -> list[dict[str, Any]]:
+    """Each stage with its count, the share of the stage before it and the share of all referrals."""
+    names = ["referral", *(stage.value for stage in queries.STAGES)]
+    return [{"stage": name, "count": count, "rate": _rate(count, counts[i - 1]) if i else None,
+             "of_referrals": _rate(count, counts[0])}
+            for i, (name, count) in enumerate(zip(names, counts))]
+
+
+def _median_hours(hours: list[float]) -> float | None:
+    return round(statistics.median(hours), 1) if hours else None
+
+
+def _source_entry(row: queries.SourceRow) -> dict[str, Any]:
+    return {"source": row.name, "type": row.type, "referrals": row.referrals, "good_fit": row.good_fit,
+            "became_client": row.became_client}
+
+
+def _top_sources(rows: list[queries.SourceRow]) -> list[dict[str, Any]]:
+    """Known sources with at least one good fit, best first: good-fit clients, then good fits."""
+    ranked = sorted((r for r in rows if r.source_id is not None and r.good_fit),
+                    key=lambda r: (-r.good_fit_clients, -r.good_fit, -r.referrals, r.name or ""))
+    return [{"source": r.name, "type": r.type, "good_fit_clients": r.good_fit_clients, "good_fit": r.good_fit,
+             "referrals": r.referrals} for r in ranked[:TOP_SOURCES]]
+
+
+def _reciprocity(rows: list[queries.SourceRow], sent: dict[int, tuple[str, str, int]]) -> list[dict[str, Any]]:
+    """Per known source: referrals received from it and clients referred back to it, busiest first."""
+    merged = {r.source_id: {"source": r.name, "type": r.type, "received": r.referrals, "referred_back": 0}
+              for r in rows if r.source_id is not None}
+    for source_id, (name, kind, count) in sent.items():
+        merged.setdefault(source_id, {"source": name, "type": kind, "received": 0, "referred_back": 0})
+        merged[source_id]["referred_back"] = count
+    return sorted(merged.values(), key=lambda e: (-(e["received"] + e["referred_back"]), e["source"]))
+
+
+async def compute_stats(database: Database, *, period: str = "30d", now: datetime) -> dict[str, Any]:
+    """Every figure of the report for `period` ("30d", "90d", "365d" or "all") ending at `now`.
+
+    Counts come from SQL aggregates; only the median time to first contact is computed in Python
+    over the fetched durations, because SQLite and PostgreSQL share no median function.
+    `thanks_owed` is not limited to the period: a thank-you owed from last year is still owed.
+    Raises `UnknownPeriod` for another period name.
+    """
+    windows = period_windows(period, now)
+    base = queries.window_referrals(windows.current)
+    async with database.sessions() as session:
+        funnel = await queries.funnel_counts(session, base)
+        previous = await queries.count_referrals(session, windows.previous) if windows.previous else None
+        sources = await queries.per_source(session, base)
+        by_type = await queries.count_by_source_type(session, base)
+        by_channel = await queries.count_by(session, base, "channel")
+        verdicts = await queries.count_by(session, base, "verdict")
+        hours = await queries.first_contact_hours(session, windows.current)
+        owed = await queries.thanks_owed(session, now)
+        sent = await queries.referred_back(session, windows.current)
+    return {
+        "period": period,
+        "start": windows.current.start.isoformat() if windows.current.start else None,
+        "end": windows.current.end.isoformat(),
+        "referrals": funnel[0],
+        "previous_referrals": previous,
+        "by_source": [_source_entry(row) for row in sources],
+        "by_source_type": {kind or UNKNOWN: n for kind, n in by_type.items()},
+        "by_channel": by_channel,
+        "by_verdict": {v.value: verdicts.get(v.value, 0) for v in FitVerdict},
+        "funnel": _funnel(funnel),
+        "median_hours_to_first_contact": _median_hours(hours),
+        "top_sources": _top_sources(sources),
+        "thanks_owed": [{"source": o.name, "type": o.type, "referrals": o.referrals, "since": o.since.isoformat()}
+                        for o in owed],
+        "reciprocity": _reciprocity(sources, sent),
+    }
+
+
+# --- text ------------------------------------------------------------------------------------
+
+
+def _words(value: str | None) -> str:
+    return (value or UNKNOWN).replace("_", " ")
+
+
+def _percent(rate: float | None) -> str:
+    return "–" if rate is None else f"{rate:.0%}"
+
+
+def _period_words(stats: dict[str, Any]) -> tuple[str, str]:
+    if stats["period"] == "all":
+        return "all time", ""
+    days = stats["period"].removesuffix("d")
+    return f"the last {days} days", f"the {days} days before"
+
+
+def _change(now: int, before: int | None, label: str) -> str:
+    if before is None:
+        return ""
+    if before == 0:
+        return f" ({label}: 0)"
+    return f" ({label}: {before}, {(now - before) / before:+.0%})"
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{_words(key)} {n}" for key, n in counts.items() if n) or "none"
+
+
+def _limited(lines: list[str]) -> list[str]:
+    extra = len(lines) - TEXT_LIST_LIMIT
+    return lines[:TEXT_LIST_LIMIT] + ([f"  … and {extra} more"] if extra > 0 else [])
+
+
+_STAGE_WORDS = {"contacted": "contacted", "consult_booked": "booked a consult", "became_client": "became clients"}
+
+
+def _funnel_line(funnel: list[dict[str, Any]]) -> str:
+    first, *rest = funnel
+    steps = [f"{first['count']} referred"] + [f"{s['count']} {_STAGE_WORDS[s['stage']]} ({_percent(s['rate'])})"
+                                                for s in rest]
+    return "Funnel: " + " → ".join(steps)
+
+
+def render_stats(stats: dict[str, Any]) -> str:
+    """The report as plain text for a terminal or a chat message (each adapter escapes it)."""
+    span, before = _period_words(stats)
+    lines = [f"Referrals in {span}: {stats['referrals']}{_change(stats['referrals'], stats['previous_referrals'], before)}"]
+    if stats["referrals"]:
+        median = stats["median_hours_to_first_contact"]
+        lines += [
+            f"By source type: {_counts(stats['by_source_type'])}",
+            f"By channel: {_counts(stats['by_channel'])}",
+            f"Fit: {_counts(stats['by_verdict'])}",
+            _funnel_line(stats["funnel"]),
+            f"Median time to first contact: {'–' if median is None else f'{median:g} hours'}",
+        ]
+    if stats["top_sources"]:
+        lines.append("Top sources (good-fit referrals who became clients):")
+        lines += [f"  {i}. {s['source']} ({_words(s['type'])}): {_n(s['good_fit_clients'], 'good-fit client')}, "
+                  f"{s['good_fit']} good fit of {_n(s['referrals'], 'referral')}"
+                  for i, s in enumerate(stats["top_sources"], start=1)]
+    if stats["thanks_owed"]:
+        lines.append("Owed a thank-you:")
+        lines += _limited([f"  {o['source']}: {_n(o['referrals'], 'referral')} since {o['since'][:10]}"
+                           for o in stats["thanks_owed"]])
+    if stats["reciprocity"]:
+        lines.append("Reciprocity (received / referred back):")
+        lines += _limited([f"  {r['source']}: {r['received']} / {r['referred_back']}" for r in stats["reciprocity"]])
+    return "\n".join(lines)
