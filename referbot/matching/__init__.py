@@ -42,10 +42,10 @@ class Matcher:
         risks = [IssueHit(_ISSUE_OF_CRISIS[c.kind], _CRISIS_ISSUE_SCORE, c.first, c.last, risk=True)
                  for c in self._crisis.hits(analysis)]
         best: dict[str, IssueMatch] = {}
-        for hit in drop_contained([*self._issues.find(analysis), *risks]):
-            match = IssueMatch(hit.issue_id, hit.score, analysis.evidence(hit.first, hit.last))
-            if hit.issue_id not in best or best[hit.issue_id].score < hit.score:
-                best[hit.issue_id] = match
+        # Per issue, the best-scored mention; on a tie the fuller one ("panic attacks" over "panic").
+        for hit in sorted(drop_contained([*self._issues.find(analysis), *risks]),
+                          key=lambda h: (h.score, h.last - h.first), reverse=True):
+            best.setdefault(hit.issue_id, IssueMatch(hit.issue_id, hit.score, analysis.evidence(hit.first, hit.last)))
         return sorted(best.values(), key=lambda m: (-m.score, m.id))
 
     def detect_crisis(self, text: str) -> CrisisSignal | None:

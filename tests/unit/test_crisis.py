@@ -1,0 +1,67 @@
+"""Crisis detection is tuned for recall; negated, historical and idiomatic mentions are explicit exceptions."""
+
+from __future__ import annotations
+
+import pytest
+
+from referbot.matching import Matcher
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return Matcher()
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("wants to die", "suicide"),
+    ("she's been saying she wants to end it all", "suicide"),
+    ("doesn't see the point anymore", "suicide"),
+    ("says his family would be better off without him", "suicide"),
+    ("worth more dead for the insurance", "suicide"),
+    ("kms fr", "suicide"),
+    ("wrote 'i want to unalive myself'", "suicide"),
+    ("talks about suicidle thoughts", "suicide"),
+    ("has been stockpiling her sleeping pills", "suicide"),
+    ("took a whole packet of paracetamol on Sunday", "suicide"),
+    ("Pt endorses SI with plan", "suicide"),
+    ("keeps thinking about driving into a wall", "suicide"),
+    ("if things don't change she'll kill herself", "suicide"),
+    ("SH - cuts on wrists, new ones this week", "self_harm"),
+    ("been burning herself with a lighter", "self_harm"),
+    ("hits her thighs until they bruise", "self_harm"),
+    ("says he'll stab his stepdad", "harm_to_others"),
+    ("HI toward his brother", "harm_to_others"),
+    ("threatened to kill her if she leaves", "danger"),
+    ("an adult he met online is threatening to share the photos", "danger"),
+])
+def test_crisis_is_detected(matcher: Matcher, text: str, kind: str) -> None:
+    signal = matcher.detect_crisis(text)
+    assert signal is not None and signal.kind == kind and signal.evidence
+
+
+@pytest.mark.parametrize("text", [
+    "Pt denies SI, HI, AVH.",
+    "Not suicidal.",
+    "no self-harm or anything like that",
+    "Denies wanting to hurt himself.",
+    "she has no thoughts of harming herself or the children",
+    "attempt in 2009, none since, denies current SI",
+    "hx of cutting in teens, none in 8 yrs",
+    "PHQ-9 item 9 negative",
+    "lol im dying this workload is insane",
+    "killing it at work",
+    "Lost my husband to suicide in March",
+    "he jokes he'll murder the ref but has never been violent",
+    "dead on my feet since the promotion",
+    "cutting back on drinking",
+])
+def test_no_crisis(matcher: Matcher, text: str) -> None:
+    assert matcher.detect_crisis(text) is None
+
+
+def test_current_risk_beats_history(matcher: Matcher) -> None:
+    assert matcher.detect_crisis("history of self-harm, cutting again this week") is not None
+
+
+def test_crisis_is_also_a_presenting_issue(matcher: Matcher) -> None:
+    assert "suicidal_ideation" in {m.id for m in matcher.find_issues("i just don't want to be here anymore")}

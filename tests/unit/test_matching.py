@@ -1,0 +1,147 @@
+"""Issue matching: typos, abbreviations, negation, idioms, several issues, odd input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from referbot.cli.match import register
+from referbot.matching import Matcher, issue_label
+from referbot.profile import load_profile
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return Matcher()
+
+
+def ids(matcher: Matcher, text: str) -> set[str]:
+    return {m.id for m in matcher.find_issues(text)}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("depresed and anxeity", {"depression", "anxiety"}),
+    ("insomia for months", {"sleep_insomnia"}),
+    ("drinking alchohol every night", {"substance_use"}),
+    ("bipolor II", {"bipolar"}),
+    ("greiving her dad", {"grief_loss"}),
+])
+def test_typos_are_tolerated(matcher: Matcher, text: str, expected: set[str]) -> None:
+    assert ids(matcher, text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("32F GAD+MDD on sertraline", {"anxiety", "depression"}),
+    ("AUD, 8 months sober", {"substance_use"}),
+    ("ED hx, purging again", {"eating_disorders"}),
+    ("possible ASD", {"autism"}),
+    ("5 wks PP, ?PPD", {"perinatal"}),
+])
+def test_clinical_abbreviations(matcher: Matcher, text: str, expected: set[str]) -> None:
+    assert ids(matcher, text) == expected
+
+
+def test_abbreviations_only_count_in_capitals(matcher: Matcher) -> None:
+    assert ids(matcher, "Hi, can you add me to the list") == set()
+    assert "eating_disorders" not in ids(matcher, "seen in ED last night after a fall")
+
+
+def test_word_order_and_gaps(matcher: Matcher) -> None:
+    assert "sleep_insomnia" in ids(matcher, "problems with sleep since March")
+    assert "life_transitions" in ids(matcher, "lost his job in May")
+
+
+@pytest.mark.parametrize(("text", "present", "absent"), [
+    ("not depressed, mostly anxious", {"anxiety"}, {"depression"}),
+    ("Pt denies SI, HI, AVH. Chief complaint: irritability", {"anger_management"},
+     {"suicidal_ideation", "psychosis"}),
+    ("no self-harm or anything like that, just lonely after the move", set(), {"self_harm"}),
+    ("Loves her job, no stress there. Issue is her marriage.", {"relationship_issues"}, {"stress_burnout"}),
+    ("PHQ-9 17, item 9 negative", {"depression"}, {"suicidal_ideation"}),
+])
+def test_negation(matcher: Matcher, text: str, present: set[str], absent: set[str]) -> None:
+    found = ids(matcher, text)
+    assert present <= found and not absent & found
+
+
+def test_negation_inside_a_phrase_is_the_symptom(matcher: Matcher) -> None:
+    assert "sleep_insomnia" in ids(matcher, "can't sleep")
+    assert "depression" in ids(matcher, "no energy, no motivation")
+
+
+@pytest.mark.parametrize("text", ["killing it at work, honestly", "lol im dying 💀", "dying to get started",
+                                  "lost my husband to suicide in March"])
+def test_idioms_and_others_deaths_are_not_risk(matcher: Matcher, text: str) -> None:
+    assert not {"suicidal_ideation", "self_harm"} & ids(matcher, text)
+
+
+def test_several_issues_in_one_text(matcher: Matcher) -> None:
+    found = ids(matcher, "CFO, ADHD dx last yr, sleeping 5 hrs a night, wife threatening divorce, burnt out")
+    assert {"adhd", "sleep_insomnia", "relationship_issues", "stress_burnout"} <= found
+
+
+def test_results_are_sorted_and_carry_evidence(matcher: Matcher) -> None:
+    matches = matcher.find_issues("ptsd frm car crash and panic attacks")
+    assert [m.score for m in matches] == sorted((m.score for m in matches), reverse=True)
+    assert all(0 < m.score <= 100 for m in matches)
+    assert {m.evidence for m in matches} >= {"ptsd", "panic attacks"}
+
+
+@pytest.mark.parametrize("text", ["", "   ", "asdfgh", "!!!", "12345"])
+def test_empty_and_meaningless_input(matcher: Matcher, text: str) -> None:
+    assert matcher.find_issues(text) == []
+    assert matcher.detect_crisis(text) is None
+
+
+def test_huge_input_is_handled(matcher: Matcher) -> None:
+    text = ("she has been anxious at work and not sleeping well. " * 2000)[:100_000]
+    assert {"anxiety", "sleep_insomnia"} <= ids(matcher, text)
+
+
+@pytest.mark.parametrize("text", ["Он в депрессии и не спит", "يعاني من القلق والاكتئاب", "她最近很焦虑，睡不着",
+                                  "depressão e ansiedade 😔", "ℌ𝔢𝔩𝔭"])
+def test_non_latin_scripts_do_not_crash(matcher: Matcher, text: str) -> None:
+    assert isinstance(matcher.find_issues(text), list)
+    matcher.detect_crisis(text)
+
+
+def test_profile_phrases_and_custom_specialties() -> None:
+    profile = load_profile("examples/practice.yaml")
+    custom = Matcher(profile)
+    assert "anxiety" in ids(custom, "her nerves are shot")
+    assert "divorce_recovery" in ids(custom, "she is going through a divorce")
+    assert custom.label("divorce_recovery") == "Divorce recovery"
+    assert "divorce_recovery" not in ids(Matcher(), "she is going through a divorce")
+
+
+def test_issue_labels() -> None:
+    assert issue_label("trauma_ptsd") == "Trauma / PTSD"
+    assert issue_label("divorce_recovery") == "Divorce recovery"
+
+
+def _cli() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+    return app
+
+
+def test_cli_match_json() -> None:
+    result = CliRunner().invoke(_cli(), ["match", "ptsd, kms vibes lately", "--json"])
+    payload = json.loads(result.stdout)
+    assert payload["crisis"] is True and payload["crisis_evidence"] == "kms"
+    assert {"id", "score", "evidence"} == set(payload["issues"][0])
+
+
+def test_cli_batch_and_eval(tmp_path) -> None:
+    batch = tmp_path / "in.jsonl"
+    batch.write_text('{"id": "a", "text": "wants to die"}\n{"id": "b", "text": "OCD rituals"}\n')
+    lines = CliRunner().invoke(_cli(), ["match", "--batch", str(batch)]).stdout.splitlines()
+    assert [json.loads(line)["crisis"] for line in lines] == [True, False]
+    labelled = tmp_path / "labelled.jsonl"
+    labelled.write_text('{"id": "x", "text": "OCD rituals", "issues": ["ocd"], "acceptable": [], "crisis": false}\n'
+                        '{"id": "y", "text": "help", "issues": ["anxiety"], "acceptable": [], "crisis": null}\n')
+    out = CliRunner().invoke(_cli(), ["eval-matcher", str(labelled)]).stdout
+    assert "precision 1.000" in out and "recall 0.500" in out and "y: missed ['anxiety']" in out
