@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import re
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -147,6 +147,9 @@ class OfficeHours(_Model):
 
     def opens(self) -> time:
         return time.fromisoformat(self.start.zfill(5))
+
+    def is_workday(self, day: date) -> bool:
+        return _DAYS[day.weekday()] in self.days
 
     def closes(self) -> time:
         return time.fromisoformat(self.end.zfill(5))

@@ -1,0 +1,135 @@
+"""The nudge rules as one pure function: facts about the practice in, due reminders out.
+
+No database, no clock: `candidates(facts, profile, horizon)` says which nudges are due by
+`horizon`, each with a key naming the fact it is about. A key only exists while its fact holds —
+a logged thank-you, a first contact or a new touchpoint makes the matching candidate disappear, so
+a reminder never nags about contact already made. Periodic rules put their anchor in the key
+(`stay_in_touch:source:4:2026-03-02`), so the next period is a new nudge rather than a resurrected one.
+
+When each rule is due:
+- thank_source: the opening of the `after_business_days`-th working day after the referral arrived,
+  until a `thanked` touchpoint is logged for that source at or after its arrival.
+- first_contact: the opening of the day the promised response time (practice.response_time_business_days)
+  runs out — still time to keep the promise — while the referral is `new`, and only if the client
+  agreed to be contacted (otherwise there is no one to call).
+- close_loop: when the referral reaches a final outcome (CLOSING_STATUSES; a booked consult is not
+  final) and only if the client consented to an update, until an `update_sent` touchpoint.
+- stay_in_touch: N local calendar days after the source's last touchpoint of any kind (or its
+  creation), N by tier, else by type, else the default.
+- reciprocity: when the K-th referral since you last referred someone to them arrives.
+- lapsed_source: N days after the last referral of a source with at least `min_referrals`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterator
+
+from referbot.domain import NudgeKind, ReferralStatus, TouchpointKind
+from referbot.nudges.office_hours import business_days_after, calendar_days_after, local_date
+from referbot.profile import Profile
+
+#: Statuses that end a referral: the referrer can be told how it went.
+CLOSING_STATUSES = frozenset({ReferralStatus.BECAME_CLIENT, ReferralStatus.NOT_A_FIT, ReferralStatus.REFERRED_OUT,
+                              ReferralStatus.DECLINED_BY_CLIENT, ReferralStatus.NO_RESPONSE})
+
+
+@dataclass(frozen=True)
+class TouchFacts:
+    kind: TouchpointKind
+    at: datetime
+    note: str | None = None
+    referral_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ReferralFacts:
+    id: int
+    source_id: int | None
+    created_at: datetime
+    status: ReferralStatus
+    consent_to_contact: bool
+    consent_to_update: bool
+    outcome_at: datetime | None = None
+    client_name: str | None = None
+    issues: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SourceFacts:
+    id: int
+    name: str
+    type: str
+    created_at: datetime
+    tier: str | None = None
+    referrals: tuple[ReferralFacts, ...] = ()  # oldest first
+    touchpoints: tuple[TouchFacts, ...] = ()  # oldest first
+
+    def last_touch(self, kind: TouchpointKind | None = None) -> TouchFacts | None:
+        return next((t for t in reversed(self.touchpoints) if kind is None or t.kind is kind), None)
+
+    def touched(self, kind: TouchpointKind, *, since: datetime, referral_id: int) -> bool:
+        """Whether a `kind` contact was logged for this referral or at/after `since`."""
+        return any(t.kind is kind and (t.referral_id == referral_id or t.at >= since) for t in self.touchpoints)
+
+
+@dataclass(frozen=True)
+class PracticeFacts:
+    sources: dict[int, SourceFacts]
+    referrals: tuple[ReferralFacts, ...]  # every referral, with or without a known source
+
+
+@dataclass(frozen=True)
+class Candidate:
+    key: str
+    kind: NudgeKind
+    due_at: datetime
+    source_id: int | None
+    referral_id: int | None = None
+
+
+def candidates(facts: PracticeFacts, profile: Profile, horizon: datetime) -> list[Candidate]:
+    """Every nudge whose fact holds and which is due at or before `horizon`, soonest first."""
+    found = [c for r in facts.referrals for c in _for_referral(r, facts.sources.get(r.source_id or -1), profile)]
+    found += [c for s in facts.sources.values() for c in _for_source(s, profile)]
+    return sorted((c for c in found if c.due_at <= horizon), key=lambda c: (c.due_at, c.key))
+
+
+def _for_referral(referral: ReferralFacts, source: SourceFacts | None, profile: Profile) -> Iterator[Candidate]:
+    rules, hours = profile.nudges, profile.practice.office_hours
+    key = f"referral:{referral.id}"
+    source_id = source.id if source else None
+    if (source is not None and rules.thank_source.enabled
+            and not source.touched(TouchpointKind.THANKED, since=referral.created_at, referral_id=referral.id)):
+        due = business_days_after(referral.created_at, rules.thank_source.after_business_days, hours)
+        yield Candidate(f"thank_source:{key}", NudgeKind.THANK_SOURCE, due, source_id, referral.id)
+    if rules.first_contact.enabled and referral.consent_to_contact and referral.status is ReferralStatus.NEW:
+        due = business_days_after(referral.created_at, profile.practice.response_time_business_days, hours)
+        yield Candidate(f"first_contact:{key}", NudgeKind.FIRST_CONTACT, due, source_id, referral.id)
+    if (source is not None and rules.close_loop.enabled and referral.consent_to_update
+            and referral.outcome_at is not None
+            and not source.touched(TouchpointKind.UPDATE_SENT, since=referral.outcome_at, referral_id=referral.id)):
+        yield Candidate(f"close_loop:{key}", NudgeKind.CLOSE_LOOP, referral.outcome_at, source_id, referral.id)
+
+
+def _for_source(source: SourceFacts, profile: Profile) -> Iterator[Candidate]:
+    rules, hours = profile.nudges, profile.practice.office_hours
+    key = f"source:{source.id}"
+    if rules.stay_in_touch.enabled:
+        last = source.last_touch()
+        anchor = last.at if last is not None else source.created_at
+        days = rules.stay_in_touch.days_for(source.type, source.tier)
+        yield Candidate(f"stay_in_touch:{key}:{local_date(anchor, hours)}", NudgeKind.STAY_IN_TOUCH,
+                        calendar_days_after(anchor, days, hours), source.id)
+    if rules.reciprocity.enabled:
+        back = source.last_touch(TouchpointKind.REFERRED_BACK)
+        since = [r for r in source.referrals if back is None or r.created_at > back.at]
+        if len(since) >= rules.reciprocity.referrals:
+            period = local_date(back.at, hours) if back is not None else "never"
+            yield Candidate(f"reciprocity:{key}:{period}", NudgeKind.RECIPROCITY,
+                            since[rules.reciprocity.referrals - 1].created_at, source.id)
+    if rules.lapsed_source.enabled and len(source.referrals) >= rules.lapsed_source.min_referrals:
+        last_referral = source.referrals[-1].created_at
+        yield Candidate(f"lapsed_source:{key}:{local_date(last_referral, hours)}", NudgeKind.LAPSED_SOURCE,
+                        calendar_days_after(last_referral, rules.lapsed_source.days, hours), source.id)
