@@ -29,8 +29,11 @@ class CrisisDetector:
     def __init__(self, rules: ContextRules) -> None:
         data = load_data("crisis")
         self._rules = rules
-        self._patterns = [(kind, re.compile(expand_macros(p, data["macros"])))
-                          for kind in KINDS for p in data[kind]["patterns"]]
+        self._patterns = {kind: [re.compile(expand_macros(p, data["macros"])) for p in data[kind]["patterns"]]
+                          for kind in KINDS}
+        # One scan per kind finds whether any pattern can hit; most messages stop there.
+        self._any = {kind: re.compile("|".join(f"(?:{p.pattern})" for p in patterns))
+                     for kind, patterns in self._patterns.items()}
         self._abbreviations = [(kind, whole_word(p)) for kind in KINDS for p in data[kind].get("abbreviations", [])]
 
     @staticmethod
@@ -44,9 +47,12 @@ class CrisisDetector:
 
     def hits(self, analysis: Analysis) -> list[CrisisHit]:
         found = []
-        for kind, pattern in self._patterns:
-            for match in pattern.finditer(analysis.joined):
-                found.append(CrisisHit(kind, *analysis.tokens_at(match.start(), match.end())))
+        for kind, patterns in self._patterns.items():
+            if not self._any[kind].search(analysis.joined):
+                continue
+            for pattern in patterns:
+                for match in pattern.finditer(analysis.joined):
+                    found.append(CrisisHit(kind, *analysis.tokens_at(match.start(), match.end())))
         for kind, pattern in self._abbreviations:
             for match in pattern.finditer(analysis.text):
                 covered = [i for i, t in enumerate(analysis.tokens) if t.start < match.end() and match.start() < t.end]

@@ -8,6 +8,7 @@ is not a delusion of an impostor), or, for risk issues, inside an idiom ("killin
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -36,6 +37,13 @@ class IssueFinder:
         self._by_anchor: dict[str, list[Phrase]] = defaultdict(list)
         for phrase in vocabulary.phrases:
             self._by_anchor[max(phrase.stems, key=len)].append(phrase)
+        # All abbreviations in one pattern, one named group per issue, so a message is scanned once.
+        by_issue: dict[str, list[str]] = defaultdict(list)
+        for issue_id, pattern in vocabulary.abbreviations:
+            by_issue[issue_id].append(pattern.pattern)
+        self._group_issue = {f"g{i}": issue_id for i, issue_id in enumerate(by_issue)}
+        self._abbreviations = re.compile("|".join(f"(?P<g{i}>{'|'.join(patterns)})"
+                                                  for i, patterns in enumerate(by_issue.values())))
 
     def find(self, analysis: Analysis) -> list[IssueHit]:
         """Every credible mention; several per issue are possible (see `drop_contained`)."""
@@ -58,11 +66,10 @@ class IssueFinder:
 
     def _abbreviation_hits(self, analysis: Analysis) -> list[IssueHit]:
         hits = []
-        for issue_id, pattern in self._vocabulary.abbreviations:
-            for match in pattern.finditer(analysis.text):
-                span = _tokens_of_chars(analysis, match.start(), match.end())
-                if span is not None:
-                    hits.append(IssueHit(issue_id, 100.0, *span))
+        for match in self._abbreviations.finditer(analysis.text):
+            span = _tokens_of_chars(analysis, match.start(), match.end())
+            if span is not None and match.lastgroup:
+                hits.append(IssueHit(self._group_issue[match.lastgroup], 100.0, *span))
         return hits
 
     def _clause_final_hits(self, analysis: Analysis) -> list[IssueHit]:
