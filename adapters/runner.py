@@ -16,7 +16,9 @@ from referbot.outbox import OutboxWorker
 log = logging.getLogger(__name__)
 
 #: Channel modules, each with `configure(runtime) -> Channel | None`.
-CHANNEL_MODULES: tuple[str, ...] = ()
+CHANNEL_MODULES: tuple[str, ...] = (
+    "adapters.slack",
+)
 
 
 def configured_channels(runtime: Runtime) -> list[Channel]:
