@@ -30,7 +30,6 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from referbot.domain import FitVerdict, ReferralStatus, SourceType, TouchpointKind
-from referbot.referrals import set_referral_status
 from referbot.store import Database, UnitOfWork
 from referbot.store.models import Referral
 
@@ -90,12 +89,13 @@ TOUCHPOINTS = [
 
 
 async def seed_history(database: Database) -> dict[str, int]:
-    """Write the table above; returns referral ids by label."""
+    """Write the table above in one transaction (status changes through the same repository call
+    `set_referral_status` makes); returns referral ids by label."""
     ids: dict[str, int] = {}
     async with UnitOfWork(database) as uow:
         sources = {name: await uow.sources.create(name=name, type=kind, now=at(2024, 1, 1), contact=f"{i}@example.org")
                    for i, (name, kind) in enumerate(SOURCES.items())}
-        for label, created, source, channel, verdict, issues, _ in REFERRALS:
+        for label, created, source, channel, verdict, issues, history in REFERRALS:
             referral = Referral(
                 source_id=sources[source].id if source else None, channel=channel, referrer_user_id=f"u-{label}",
                 client_name=f"Client {label}", client_age=30, presenting_issues=f"story of {label}",
@@ -104,10 +104,9 @@ async def seed_history(database: Database) -> dict[str, int]:
                 verdict=verdict.value, fit={"reasons": [f"reason for {label}"]},
                 crisis=verdict is FitVerdict.CRISIS, status=S.NEW.value, created_at=created, updated_at=created)
             ids[label] = (await uow.referrals.add(referral, by=f"{channel}:u-{label}")).id
+            for status, moment in history:
+                await uow.referrals.set_status(referral, status, by="slack:UTHERAPIST", now=moment)
         for name, kind, moment in TOUCHPOINTS:
             await uow.touchpoints.add(sources[name], kind, at=moment, by="staff")
         await uow.commit()
-    for label, *_, history in REFERRALS:
-        for status, moment in history:
-            await set_referral_status(database, ids[label], status, by="slack:UTHERAPIST", now=moment)
     return ids
