@@ -1,0 +1,120 @@
+"""Referral and crisis alerts to the practice staff's own Telegram chats, when Slack is not set up.
+
+An alert carries the minimum needed to decide (source, client first name or initials, age, issues,
+fit and why, urgency, channel), never the client's contact details. A crisis alert is marked
+URGENT and carries the referrer's contact and the words that raised it, so someone calls back now.
+Delivery is at least once per staff member: the outbox retries the whole alert if any send fails
+for a reason worth retrying, and a retry may repeat it to someone who already got it.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from typing import Any, Callable, Sequence
+
+from telegram import Bot
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter
+
+from referbot.domain import OutboxKind
+from referbot.ports import Envelope, RetryLater
+from referbot.store import Database, UnitOfWork
+from referbot.store.models import Referral
+from referbot.views import referral_view
+
+log = logging.getLogger(__name__)
+
+
+def _words(value: object) -> str:
+    return html.escape(str(value).replace("_", " ")) if value not in (None, "") else "—"
+
+
+def _initials(name: str | None) -> str:
+    """The first name and initials: enough to recognise the client, little to leak."""
+    if not name or not name.strip():
+        return "not given"
+    first, *others = name.split()
+    return " ".join([first, *(f"{word[0]}." for word in others)])
+
+
+def _crisis_lines(referral: Referral) -> list[str]:
+    """Whom to call back, and what was said; the referrer's own details, never the client's."""
+    source = referral.source
+    answers = referral.answers or {}
+    name = answers.get("referrer_name") or (source.name if source else None) or "name not given"
+    contact = answers.get("referrer_contact") or (source.contact if source else None) or "no contact given"
+    via = html.escape(f"{referral.channel} user {referral.referrer_user_id}")
+    if referral.channel == "telegram" and referral.referrer_user_id.isdigit():
+        via = f'<a href="tg://user?id={referral.referrer_user_id}">{via}</a>'
+    return [f"<b>Call the referrer now:</b> {html.escape(name)} — {html.escape(contact)} (via {via})",
+            f"<b>What was said:</b> “{html.escape(referral.crisis_evidence or 'not recorded')}”"]
+
+
+def alert_html(referral: Referral) -> str:
+    """The alert as Telegram HTML, built from the staff-safe view of the referral."""
+    view = referral_view(referral, full=False)
+    if view["crisis"]:
+        lines = [f"🚨 <b>URGENT: possible crisis — referral #{view['id']}</b>",
+                 "Crisis language was seen; the referrer was shown crisis resources and the intake stopped.",
+                 *_crisis_lines(referral)]
+    else:
+        lines = [f"📥 <b>New referral #{view['id']}: {_words(view['verdict'])}</b>"]
+    source = _words(view["source"] or "unknown") + (f" ({_words(view['source_type'])})" if view["source_type"] else "")
+    issues = ", ".join(_words(issue["id"]) for issue in view["issues"]) or "none recognised"
+    lines += [f"<b>Source:</b> {source}",
+              f"<b>Client:</b> {html.escape(_initials(view['client_name']))}, age {_words(view['client_age'])}",
+              f"<b>Issues:</b> {issues}",
+              f"<b>Urgency:</b> {_words(view['urgency'])}",
+              f"<b>Came via:</b> {_words(view['channel'])}"]
+    reasons = (view["fit"] or {}).get("reasons") or []
+    if reasons:
+        lines += ["<b>Why:</b>", *(f"• {html.escape(reason)}" for reason in reasons)]
+    lines.append(f"Details: <code>referbot referrals show {view['id']}</code>")
+    return "\n".join(lines)
+
+
+class TelegramAlerts:
+    """The Telegram notifier: sends referral and crisis alerts to every staff Telegram id."""
+
+    name = "telegram"
+    KINDS = frozenset({OutboxKind.REFERRAL_ALERT, OutboxKind.CRISIS_ALERT})
+
+    def __init__(self, bot: Bot, database: Database, staff_ids: Sequence[int], ready: Callable[[], bool]) -> None:
+        self.bot = bot
+        self.database = database
+        self.staff_ids = list(staff_ids)
+        self.ready = ready
+
+    def accepts(self, kind: OutboxKind) -> bool:
+        return kind in self.KINDS
+
+    async def deliver(self, envelope: Envelope) -> dict[str, Any]:
+        if not self.ready():
+            raise RetryLater("the Telegram channel is still starting", after=2)
+        referral_id = int(envelope.payload["referral_id"])
+        async with UnitOfWork(self.database) as uow:
+            referral = await uow.referrals.get(referral_id)
+            if referral is None:  # purged before it could be announced: nothing left to say
+                return {"skipped": f"referral #{referral_id} no longer exists"}
+            text = alert_html(referral)
+        sent: list[dict[str, int]] = []
+        unreachable: dict[str, str] = {}
+        for chat_id in self.staff_ids:
+            try:
+                message = await self.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+            except RetryAfter as problem:  # the rate limiter already waited and retried; the outbox takes over
+                raise RetryLater(f"Telegram flood control: {problem}", after=_seconds(problem)) from problem
+            except (Forbidden, BadRequest) as problem:  # blocked the bot, or never opened a chat with it
+                log.warning("telegram alert #%s: staff chat %s unreachable: %s", referral_id, chat_id, problem)
+                unreachable[str(chat_id)] = str(problem)
+            else:
+                sent.append({"chat_id": chat_id, "message_id": message.message_id})
+        if not sent:
+            raise RetryLater(f"no staff chat reachable: {unreachable}")
+        return {"messages": sent, "unreachable": unreachable}
+
+
+def _seconds(problem: RetryAfter) -> float:
+    wait = problem.retry_after
+    return wait if isinstance(wait, (int, float)) else wait.total_seconds()

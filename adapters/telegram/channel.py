@@ -1,0 +1,130 @@
+"""The Telegram channel's lifecycle: one python-telegram-bot Application, polling or a webhook.
+
+PTB is the transport only (no persistence, no ConversationHandler): the conversation lives in the
+database through `IntakeService`. Polling is the default; with TELEGRAM_WEBHOOK_URL the updates
+arrive on the shared HTTP server at WEBHOOK_PATH, authenticated by the secret token.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+
+from aiohttp import web
+from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseRateLimiter, TypeHandler
+
+from adapters.telegram.alerts import TelegramAlerts
+from adapters.telegram.render import CallbackCodec
+from adapters.telegram.staff import STAFF_COMMANDS
+from adapters.telegram.updates import REFERRER_COMMANDS, UpdateRouter
+from referbot.app import Runtime
+from referbot.ports import Notifier
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+#: The only updates referbot reads; edits, channel posts, reactions etc. are never sent to it.
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+
+def build_application(token: str, api_url: str, rate_limiter: BaseRateLimiter | None = None) -> Application:
+    """PTB as transport: updates handled concurrently (ordered per user by the router), 429s waited out."""
+    return (ApplicationBuilder().token(token).base_url(api_url)
+            .rate_limiter(rate_limiter or AIORateLimiter(max_retries=3))
+            .concurrent_updates(True).build())
+
+
+def flow_choice_ids(runtime: Runtime) -> list[str]:
+    """Every choice id the flow declares, so long ids' callback digests survive a restart."""
+    return [choice.id for step in runtime.service.engine.flow.steps for choice in step.choices]
+
+
+class TelegramChannel:
+    name = "telegram"
+
+    def __init__(self, runtime: Runtime, *, rate_limiter: BaseRateLimiter | None = None,
+                 poll_timeout: float = 10) -> None:
+        settings = runtime.settings
+        assert settings.telegram_bot_token, "configure() only builds the channel with a token"
+        self.runtime = runtime
+        self.webhook_url = settings.telegram_webhook_url
+        self.webhook_secret = settings.telegram_webhook_secret or ""
+        self.poll_timeout = poll_timeout
+        self.application = build_application(settings.telegram_bot_token, settings.telegram_api_url, rate_limiter)
+        self.application.add_handler(TypeHandler(Update, UpdateRouter(runtime.service,
+                                                                      CallbackCodec(flow_choice_ids(runtime)))))
+        self.application.add_error_handler(_log_error)
+        self._started = False
+
+    @property
+    def staff_ids(self) -> list[int]:
+        return list(self.runtime.profile.staff.telegram)
+
+    def notifiers(self) -> list[Notifier]:
+        """Alerts go to staff chats only when Slack (the practice's usual alert channel) is not set up."""
+        if self.runtime.settings.slack_enabled or not self.staff_ids:
+            return []
+        return [TelegramAlerts(self.application.bot, self.runtime.database, self.staff_ids, lambda: self._started)]
+
+    def mount(self, app: web.Application) -> bool:
+        if not self.webhook_url:
+            return False
+        app.router.add_post(WEBHOOK_PATH, self._webhook)
+        return True
+
+    async def start(self) -> None:
+        await self.application.initialize()  # getMe: a wrong token fails here, loudly
+        await self._register_commands()
+        if self.webhook_url:
+            await self.application.bot.set_webhook(self.webhook_url, secret_token=self.webhook_secret,
+                                                   allowed_updates=ALLOWED_UPDATES)
+        else:  # start_polling deletes any webhook first; Telegram allows only one of the two
+            await self.application.updater.start_polling(timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES)
+        await self.application.start()
+        self._started = True
+        log.info("telegram: @%s %s", self.application.bot.username,
+                 f"webhook {self.webhook_url}" if self.webhook_url else "polling")
+
+    async def stop(self) -> None:
+        """Stop fetching, let handlers finish, confirm the offset: nothing handled is fetched again."""
+        self._started = False
+        if self.application.updater is not None and self.application.updater.running:
+            await self.application.updater.stop()
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+
+    async def _register_commands(self) -> None:
+        """The command menu: referrer commands for everyone, plus staff commands in staff chats."""
+        bot = self.application.bot
+        everyone = [BotCommand(name, description) for name, description in REFERRER_COMMANDS.items()]
+        await bot.set_my_commands(everyone)
+        staff = everyone + [BotCommand(name, command.description) for name, command in STAFF_COMMANDS.items()]
+        for chat_id in self.staff_ids:
+            try:
+                await bot.set_my_commands(staff, scope=BotCommandScopeChat(chat_id))
+            except TelegramError as problem:  # e.g. this staff member has not opened a chat with the bot yet
+                log.warning("telegram: staff commands for chat %s not set: %s", chat_id, problem)
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        """Telegram's POST: 403 unless the secret matches (constant time); the update is handled before
+        the 200, so if handling fails Telegram redelivers and the service's dedupe makes that safe."""
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self.webhook_secret.encode()):
+            return web.Response(status=403, text="forbidden")
+        if not self._started:
+            return web.Response(status=503, text="starting")
+        try:
+            data = json.loads(await request.text())
+        except ValueError:
+            return web.Response(status=400, text="not JSON")
+        await self.application.process_update(Update.de_json(data, self.application.bot))
+        return web.Response(text="ok")
+
+
+async def _log_error(update: object, context: object) -> None:
+    log.error("telegram: error handling %r", update, exc_info=getattr(context, "error", None))
