@@ -14,7 +14,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.alerts import SlackAlerts
+from adapters.slack.notifier import SlackNotifier
 from adapters.slack.listeners import Listeners
 from adapters.slack.staff import StaffDesk
 from referbot.app import Runtime
@@ -41,7 +41,7 @@ class SlackChannel:
         service = runtime.service
         desk = StaffDesk(runtime.database, runtime.profile, service.clock)
         Listeners(service, runtime.profile, desk).register(self.app)
-        self.alerts = (SlackAlerts(self.client, runtime.database, runtime.profile, settings.slack_alert_channel)
+        self.alerts = (SlackNotifier(self.client, runtime.database, runtime.profile, settings.slack_alert_channel)
                        if settings.slack_alert_channel else None)
         self._socket: AsyncSocketModeHandler | None = None
 

@@ -1,4 +1,4 @@
-"""Referral and crisis alerts for the practice's Slack channel, and the notifier that posts them.
+"""Referral and crisis alerts for the practice's Slack channel, as Block Kit.
 
 An alert carries the minimum needed to decide (who sent it, client first name or initials, age,
 issues, fit and why, urgency, channel) and never the client's contact details; those are behind
@@ -11,14 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
-
 from adapters.slack.blocks import Block, actions, button, context, escape, fallback, plain, sections
-from referbot.domain import OutboxKind, ReferralStatus
-from referbot.ports import Envelope, RetryLater
+from referbot.domain import ReferralStatus
 from referbot.profile import Profile
-from referbot.store import Database, UnitOfWork
 from referbot.store.models import Referral
 from referbot.views import referral_view
 
@@ -128,53 +123,3 @@ def alert_message(referral: Referral, profile: Profile) -> tuple[str, list[Block
                           f"Status: new · received {when(view['created_at'], profile)}"))
     blocks += alert_buttons(view)
     return fallback(title), blocks
-
-
-def retry_after(error: SlackApiError) -> float | None:
-    """Slack's Retry-After header in seconds, if it sent one."""
-    headers = {str(k).lower(): v for k, v in (error.response.headers or {}).items()}
-    value = headers.get("retry-after")
-    if isinstance(value, list):
-        value = value[0] if value else None
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-async def post(call: Any, **arguments: Any) -> Any:
-    """One Web API call for the outbox: a 429 becomes RetryLater with Slack's own delay; every other
-    failure propagates so the worker backs off. Nothing here retries: the outbox owns retries."""
-    try:
-        return await call(**arguments)
-    except SlackApiError as error:
-        if error.response.status_code == 429:
-            raise RetryLater("Slack rate limit (429)", after=retry_after(error)) from error
-        raise
-
-
-class SlackAlerts:
-    """The Slack notifier: posts referral and crisis alerts to SLACK_ALERT_CHANNEL."""
-
-    name = "slack"
-    KINDS = frozenset({OutboxKind.REFERRAL_ALERT, OutboxKind.CRISIS_ALERT})
-
-    def __init__(self, client: AsyncWebClient, database: Database, profile: Profile, channel_id: str) -> None:
-        self.client = client
-        self.database = database
-        self.profile = profile
-        self.channel_id = channel_id
-
-    def accepts(self, kind: OutboxKind) -> bool:
-        return kind in self.KINDS
-
-    async def deliver(self, envelope: Envelope) -> dict[str, Any]:
-        referral_id = int(envelope.payload["referral_id"])
-        async with UnitOfWork(self.database) as uow:
-            referral = await uow.referrals.get(referral_id)
-            if referral is None:  # purged before it could be announced: nothing left to say
-                return {"skipped": f"referral #{referral_id} no longer exists"}
-            text, blocks = alert_message(referral, self.profile)
-        response = await post(self.client.chat_postMessage, channel=self.channel_id, text=text, blocks=blocks,
-                              unfurl_links=False, unfurl_media=False)
-        return {"channel": response["channel"], "ts": response["ts"]}

@@ -16,8 +16,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.alerts import DETAILS_ACTION, STATUS_ACTION_PREFIX, alert_message
 from adapters.slack.blocks import CHOICE_ACTION_PREFIX, context, escape, fallback, reply_blocks, sections
+from adapters.slack.nudges import NUDGE_ACTION_PREFIX, acted_on, outcome_line, parse_nudge_action
 from adapters.slack.staff import NOT_PERMITTED, StaffDesk
 from referbot.domain import Command, Inbound, ReferralStatus
+from referbot.nudger import UnknownNudge, act_on_nudge
 from referbot.profile import Profile
 from referbot.referrals import UnknownReferral, set_referral_status
 from referbot.service import IntakeService
@@ -84,6 +86,7 @@ class Listeners:
         app.action(re.compile(f"^{re.escape(CHOICE_ACTION_PREFIX)}"))(self.on_choice)
         app.action(re.compile(f"^{re.escape(STATUS_ACTION_PREFIX)}"))(self.on_status)
         app.action(DETAILS_ACTION)(self.on_details)
+        app.action(re.compile(f"^{re.escape(NUDGE_ACTION_PREFIX)}"))(self.on_nudge)
         app.command("/referbot")(self.on_command)
         app.event("app_home_opened")(self.on_home)
 
@@ -109,7 +112,9 @@ class Listeners:
                                      blocks=_answered(message, action["text"]["text"]))
 
     async def _refuse(self, client: AsyncWebClient, body: dict[str, Any], text: str = NOT_PERMITTED) -> None:
-        await client.chat_postEphemeral(channel=body["channel"]["id"], user=body["user"]["id"], text=text)
+        """An ephemeral no; a press on a view (the App Home) has no channel to answer in."""
+        if body.get("channel"):
+            await client.chat_postEphemeral(channel=body["channel"]["id"], user=body["user"]["id"], text=text)
 
     async def on_status(self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
@@ -136,6 +141,27 @@ class Listeners:
         details = await self.desk.details(int(action["value"])) or f"No referral #{int(action['value'])}."
         await client.chat_postEphemeral(channel=body["channel"]["id"], user=body["user"]["id"],
                                         text=fallback(f"Referral #{int(action['value'])}"), blocks=sections(details))
+
+    async def on_nudge(self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        user_id = body["user"]["id"]
+        if not self.is_staff(user_id):
+            await self._refuse(client, body)
+            return
+        name, days = parse_nudge_action(action["action_id"])
+        by = f"{CHANNEL}:{user_id}"
+        try:
+            nudge = await act_on_nudge(self.service.database, int(action["value"]), name, by=by,
+                                       now=self.service.clock(), days=days)
+        except UnknownNudge as problem:
+            await self._refuse(client, body, escape(problem))
+            return
+        if (body.get("container") or {}).get("type") == "view":
+            await client.views_publish(user_id=user_id, view=await self.desk.home(True))
+            return
+        message = body["message"]
+        await client.chat_update(channel=body["channel"]["id"], ts=message["ts"], text=message.get("text", ""),
+                                 blocks=acted_on(message, nudge.id, outcome_line(nudge, by, self.profile)))
 
     async def on_command(self, ack: Any, command: dict[str, Any]) -> None:
         if not self.is_staff(command["user_id"]):

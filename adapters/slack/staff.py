@@ -10,10 +10,13 @@ from typing import Any
 
 from adapters.slack.alerts import label, status_lines, when
 from adapters.slack.blocks import Block, escape, sections
+from adapters.slack.nudges import nudge_blocks
 from referbot.domain import ReferralStatus
+from referbot.nudger import due_nudges, render_nudges
 from referbot.profile import Profile
 from referbot.service import Clock
 from referbot.store import Database, UnitOfWork
+from referbot.stats import PERIODS, UnknownPeriod, compute_stats, render_stats
 from referbot.store.models import Referral
 from referbot.views import referral_view, source_view
 
@@ -24,7 +27,6 @@ HELP = """*`/referbot` commands* (answers are only visible to you)
 • `/referbot referral ID`: one referral in full
 • `/referbot help`: this list"""
 
-PERIODS = ("30d", "90d", "365d")
 NOT_PERMITTED = "Sorry, you are not permitted to use this: it is for the practice's staff only."
 #: Open statuses shown on the App Home besides the ones still waiting for a first contact.
 IN_PROGRESS = (ReferralStatus.CONTACTED, ReferralStatus.CONSULT_BOOKED)
@@ -79,7 +81,7 @@ class StaffDesk:
         name, _, argument = text.strip().partition(" ")
         name, argument = name.lower(), argument.strip()
         if name == "stats":
-            return await self._stats(argument or PERIODS[0])
+            return await self._stats(argument or "30d")
         if name == "sources":
             return await self._sources()
         if name == "nudges":
@@ -110,19 +112,13 @@ class StaffDesk:
         return "\n".join(lines)
 
     async def _stats(self, period: str) -> str:
-        if period not in PERIODS:
-            return f"Usage: `/referbot stats [{'|'.join(PERIODS)}]`."
         try:
-            from referbot.stats import compute_stats, render_stats
-        except ImportError:  # statistics ship as their own module; without it there is nothing to count
-            return "Statistics are not available in this installation."
-        return escape(render_stats(await compute_stats(self.database, period=period, now=self.clock())))
+            stats = await compute_stats(self.database, period=period, now=self.clock())
+        except UnknownPeriod:
+            return f"Usage: `/referbot stats [{'|'.join(PERIODS)}]`."
+        return escape(render_stats(stats))
 
     async def _nudges(self) -> str:
-        try:
-            from referbot.nudger import due_nudges, render_nudges
-        except ImportError:  # the nudger ships as its own module; without it nothing is ever due
-            return "Nudges are not available in this installation."
         return escape(render_nudges(await due_nudges(self.database, self.profile, self.clock())))
 
     async def home(self, staff: bool) -> dict[str, Any]:
@@ -140,5 +136,8 @@ class StaffDesk:
         blocks: list[Block] = [{"type": "header", "text": {"type": "plain_text", "text": "Referrals"}}]
         blocks += sections("*Waiting for first contact*\n" + ("\n".join(waiting) or "None: everyone has been contacted."))
         blocks += sections("*Open*\n" + ("\n".join(open_) or "None in progress."))
-        blocks += sections("*Due nudges*\n" + await self._nudges())
+        nudges = await due_nudges(self.database, self.profile, self.clock())
+        blocks += sections("*Due nudges*" + ("" if nudges else "\nNone: every referrer is looked after."))
+        for nudge in nudges[:HOME_LIMIT]:
+            blocks += nudge_blocks(nudge.payload())
         return {"type": "home", "blocks": blocks}

@@ -178,13 +178,22 @@ class SlackSender:
     async def press(self, user_id: str, channel: str, message: dict[str, Any], button: dict[str, Any],
                     action_ts: str | None = None) -> tuple[int, str]:
         """Press `button` (as found in the message's blocks) on `message` in `channel`."""
+        return await self._actions(user_id, button, action_ts, {
+            "container": {"type": "message", "message_ts": message["ts"], "channel_id": channel},
+            "channel": {"id": channel, "name": "x"}, "message": message})
+
+    async def press_on_home(self, user_id: str, view: dict[str, Any], button: dict[str, Any]) -> tuple[int, str]:
+        """Press `button` on the App Home `view` as published (no channel, no message)."""
+        return await self._actions(user_id, button, None, {
+            "container": {"type": "view", "view_id": view.get("id", "V0FAKE")}, "view": view})
+
+    async def _actions(self, user_id: str, button: dict[str, Any], action_ts: str | None,
+                       where: dict[str, Any]) -> tuple[int, str]:
         action = {"type": "button", "action_id": button["action_id"], "block_id": button.get("block_id", "b"),
                   "text": button["text"], "value": button["value"], "action_ts": action_ts or f"{time.time():.6f}"}
         payload = {"type": "block_actions", "user": {"id": user_id, "team_id": TEAM_ID}, "team": {"id": TEAM_ID},
                    "api_app_id": "A0FAKE", "token": "unused", "trigger_id": "1.2.3",
-                   "container": {"type": "message", "message_ts": message["ts"], "channel_id": channel},
-                   "channel": {"id": channel, "name": "x"}, "message": message,
-                   "response_url": "https://hooks.slack.example/actions/1", "actions": [action]}
+                   "response_url": "https://hooks.slack.example/actions/1", "actions": [action], **where}
         return await self.post(urlencode({"payload": json.dumps(payload)}).encode(),
                                "application/x-www-form-urlencoded")
 

@@ -17,12 +17,13 @@ from adapters.slack import SlackChannel, configure
 from referbot.app import Runtime
 from referbot.domain import Inbound, OutboxKind, ReferralStatus
 from referbot.engine import load_flow
+from referbot.nudger import due_nudges, enqueue_due
 from referbot.outbox import OutboxWorker
 from referbot.service import IntakeService
 from referbot.settings import Settings, SettingsError
 from referbot.store import UnitOfWork
 from referbot.store.models import Conversation, OutboxMessage
-from tests.e2e.fake_slack import FakeSlack, SlackSender, all_text, button
+from tests.e2e.fake_slack import FakeSlack, SlackSender, all_text, button, buttons
 from tests.fakes import KeywordAssessor
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -168,17 +169,12 @@ async def test_referral_from_another_channel_is_alerted_without_client_contact(s
         assert expected in text
     for private in ("(312) 555-0100", "Doe", "panic attacks", "evenings only"):
         assert private not in text
-    labels = [b["text"]["text"] for b in _buttons(posted[0])]
+    labels = [b["text"]["text"] for b in buttons(posted[0])]
     assert labels == ["Contacted", "Consult booked", "Became client", "Not a fit / referred out", "Details"]
-    assert {b["value"] for b in _buttons(posted[0])} == {str(referral_id)}
+    assert {b["value"] for b in buttons(posted[0])} == {str(referral_id)}
     row = await outbox_row(slack.runtime.database, referral_id)
     assert row.sent_at is not None
-    assert row.delivered_to == {"slack": {"channel": ALERTS, "ts": posted[0]["ts"] if "ts" in posted[0] else
-                                          slack.alert()["ts"]}}
-
-
-def _buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
-    return [e for block in message["blocks"] if block["type"] == "actions" for e in block["elements"]]
+    assert row.delivered_to == {"slack": {"channel": ALERTS, "ts": slack.alert()["ts"]}}
 
 
 async def test_alert_survives_500_then_429_and_is_posted_once(slack: Slack, clock) -> None:
@@ -219,8 +215,7 @@ async def test_restart_delivers_each_undelivered_alert_exactly_once(slack: Slack
     assert await worker.run_once() == 2
     assert await worker.run_once() == 0
     posted = slack.api.succeeded("chat.postMessage")
-    assert sorted(all_text(p["blocks"]).count(f"#{failed}") > 0 for p in posted) == [False, True]
-    assert sorted(int(b["value"]) for p in posted for b in _buttons(p) if b["action_id"] == "details") \
+    assert sorted(int(b["value"]) for p in posted for b in buttons(p) if b["action_id"] == "details") \
         == sorted([failed, abandoned])
     for referral_id in (failed, abandoned):
         assert (await outbox_row(database, referral_id)).sent_at is not None
@@ -361,7 +356,7 @@ async def run_dm(slack: Slack, user: str, script: list[tuple[str, str]]) -> None
         assert status == 200
 
 
-async def test_a_referrer_does_the_whole_intake_in_a_dm_with_buttons(slack: Slack) -> None:
+async def test_a_referrer_does_the_whole_intake_in_a_dm_withbuttons(slack: Slack) -> None:
     await run_dm(slack, OUTSIDER, DM_SCRIPT)
     last = slack.dm_messages(OUTSIDER)[-1]
     assert "good fit" in last["text"]
@@ -445,3 +440,58 @@ async def test_app_home_shows_staff_the_open_work_and_others_what_the_bot_is(sla
     assert "Due nudges" in staff_text
     assert "referral assistant" in all_text(outsider_view["view"]["blocks"])
     assert "#" not in all_text(outsider_view["view"]["blocks"])
+
+
+# --- nudges and stats -----------------------------------------------------------------------------
+
+
+async def posted_nudges(slack: Slack, clock) -> list[dict[str, Any]]:
+    """A referral on Monday, then Thursday morning's nudges delivered to the alert channel."""
+    await console_referral(slack.runtime.service)
+    clock.advance(days=3)  # Thursday 09:00 in Chicago: thank the referrer, first contact is due
+    assert await enqueue_due(slack.runtime.database, slack.runtime.profile, clock()) >= 2
+    await slack.worker().run_once()
+    return [m for (channel, _), m in slack.api.messages.items()
+            if channel == ALERTS and any(b["action_id"] == "nudge:done:0" for b in buttons(m))]
+
+
+async def test_nudges_are_posted_with_buttons_that_act_and_edit_in_place(slack: Slack, clock) -> None:
+    nudges = await posted_nudges(slack, clock)
+    thank = next(m for m in nudges if "Thank the referrer: Dr. Ann Lee" in all_text(m["blocks"]))
+    contact = next(m for m in nudges if m is not thank)
+    assert [b["text"]["text"] for b in buttons(thank)] == ["Done", "Snooze 1 day", "Snooze 1 week", "Skip"]
+    assert "Draft:" in all_text(thank["blocks"])
+
+    await slack.send.press(OUTSIDER, ALERTS, thank, button(thank, action_id="nudge:done:0"))
+    assert [r["user"] for r in slack.api.succeeded("chat.postEphemeral")] == [OUTSIDER]
+    assert slack.api.succeeded("chat.update") == []
+
+    await slack.send.press(STAFF, ALERTS, thank, button(thank, action_id="nudge:done:0"))
+    await slack.send.press(STAFF, ALERTS, contact, button(contact, action_id="nudge:snooze:7"))
+    thank_now, contact_now = slack.api.messages[(ALERTS, thank["ts"])], slack.api.messages[(ALERTS, contact["ts"])]
+    assert buttons(thank_now) == [] and f"✅ Done by <@{STAFF}>" in all_text(thank_now["blocks"])
+    assert "💤 Snoozed until Thu 12 Mar 10:00 CDT" in all_text(contact_now["blocks"])  # 15:00 UTC after DST
+    async with UnitOfWork(slack.runtime.database) as uow:
+        touches = await uow.touchpoints.for_source(1)
+    assert [(t.kind, t.by) for t in touches][0] == ("thanked", f"slack:{STAFF}")
+    assert await due_nudges(slack.runtime.database, slack.runtime.profile, clock()) == []
+
+
+async def test_staff_see_nudges_and_stats_by_command_and_act_on_the_app_home(slack: Slack, clock) -> None:
+    await posted_nudges(slack, clock)
+    _, body = await slack.send.command(STAFF, "nudges")
+    assert "2 nudges due" in body and "Thank the referrer — Dr. Ann Lee" in body
+    _, body = await slack.send.command(STAFF, "stats 90d")
+    assert "Referrals in" in body and ": 1" in body
+    _, body = await slack.send.command(STAFF, "stats 7y")
+    assert body.startswith("Usage: `/referbot stats [")
+    _, body = await slack.send.command(OUTSIDER, "nudges")
+    assert "not permitted" in body and "Dr. Ann Lee" not in body
+
+    await slack.send.event({"type": "app_home_opened", "user": STAFF, "channel": f"D{STAFF}", "tab": "home"})
+    home = slack.api.succeeded("views.publish")[-1]["view"]
+    skip = next(b for b in buttons(home) if b["action_id"] == "nudge:skip:0")
+    await slack.send.press_on_home(STAFF, home, skip)
+    republished = slack.api.succeeded("views.publish")[-1]
+    assert republished["user_id"] == STAFF
+    assert len([b for b in buttons(republished["view"]) if b["action_id"] == "nudge:skip:0"]) == 1
