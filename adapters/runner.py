@@ -11,6 +11,8 @@ from adapters import Channel
 from adapters.console import run_interactive
 from adapters.http import HttpServer, health_app
 from referbot.app import Runtime
+from referbot.domain import OutboxKind
+from referbot.nudger import run_nudger
 from referbot.outbox import OutboxWorker
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,9 @@ async def serve(runtime: Runtime, *, console_user: str | None) -> None:
     needs_http = [c.mount(web_app) for c in channels]
     server = HttpServer(web_app, runtime.settings.http_host, runtime.settings.http_port) if any(needs_http) else None
     background = [asyncio.create_task(worker.run_forever(), name="outbox")]
+    if any(n.accepts(OutboxKind.NUDGE) for n in worker.notifiers):  # nudges wait in the database until then
+        background.append(asyncio.create_task(
+            run_nudger(runtime.database, runtime.profile, runtime.service.clock, on_enqueued=worker.wake), name="nudger"))
     try:
         if server is not None:
             await server.start()
