@@ -6,6 +6,7 @@ import asyncio
 import importlib
 import logging
 import signal
+from datetime import timedelta
 
 from adapters import Channel
 from adapters.console import run_interactive
@@ -14,6 +15,7 @@ from referbot.app import Runtime
 from referbot.domain import OutboxKind
 from referbot.nudger import run_nudger
 from referbot.outbox import OutboxWorker
+from referbot.store import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,8 @@ async def serve(runtime: Runtime, *, console_user: str | None) -> None:
     web_app = health_app(runtime.database)
     needs_http = [c.mount(web_app) for c in channels]
     server = HttpServer(web_app, runtime.settings.http_host, runtime.settings.http_port) if any(needs_http) else None
-    background = [asyncio.create_task(worker.run_forever(), name="outbox")]
+    background = [asyncio.create_task(worker.run_forever(), name="outbox"),
+                  asyncio.create_task(_forget_old_deliveries(runtime), name="housekeeping")]
     if any(n.accepts(OutboxKind.NUDGE) for n in worker.notifiers):  # nudges wait in the database until then
         background.append(asyncio.create_task(
             run_nudger(runtime.database, runtime.profile, runtime.service.clock, on_enqueued=worker.wake), name="nudger"))
@@ -63,6 +66,19 @@ async def serve(runtime: Runtime, *, console_user: str | None) -> None:
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
+
+
+async def _forget_old_deliveries(runtime: Runtime, every: float = 3600.0,
+                                  keep: timedelta = timedelta(days=7)) -> None:
+    """Delivery ids only need remembering while a platform may redeliver (minutes); a week is ample."""
+    while True:
+        try:
+            async with UnitOfWork(runtime.database) as uow:
+                await uow.events.forget_before(runtime.service.clock() - keep)
+                await uow.commit()
+        except Exception:  # housekeeping must never take the bot down
+            log.exception("could not purge old delivery ids")
+        await asyncio.sleep(every)
 
 
 async def _until_stopped() -> None:
