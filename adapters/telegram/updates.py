@@ -19,6 +19,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
+from adapters.telegram.links import chat_link
 from adapters.telegram.render import CallbackCodec, Pressed, render
 from adapters.telegram.staff import STAFF_COMMANDS
 from referbot.domain import Command, Inbound, Reply
@@ -184,7 +185,7 @@ class UpdateRouter:
 
     async def _private_only(self, update: Update, chat: Chat, bot: Bot) -> None:
         """Referrals carry a client's details, so they are only taken one to one; nothing is stored."""
-        text = f"I take referrals in a private chat only, to keep clients' details private: https://t.me/{bot.username}"
+        text = f"I take referrals in a private chat only, to keep clients' details private: {chat_link(bot.username)}"
         if update.callback_query is not None:
             await update.callback_query.answer("Please message me privately.", show_alert=True)
         elif update.effective_message is not None:

@@ -1,0 +1,34 @@
+"""Links into the bot: the private chat, and per-source deep links for business cards and brochures.
+
+`https://t.me/<bot>?start=<source code>` opens the chat and sends `/start <source code>`, which the
+channel turns into `Inbound.source_code`: the referral is credited without asking who sent it.
+"""
+
+from __future__ import annotations
+
+from telegram import Bot
+from telegram.error import TelegramError
+
+from referbot.settings import Settings, SettingsError
+
+
+def chat_link(username: str) -> str:
+    return f"https://t.me/{username}"
+
+
+def deep_link(username: str, source_code: str) -> str:
+    return f"{chat_link(username)}?start={source_code}"
+
+
+async def bot_username(settings: Settings) -> str:
+    """TELEGRAM_BOT_USERNAME, else the username Telegram reports for TELEGRAM_BOT_TOKEN (getMe)."""
+    if settings.telegram_bot_username:
+        return settings.telegram_bot_username.lstrip("@")
+    if not settings.telegram_bot_token:
+        raise SettingsError("Set TELEGRAM_BOT_USERNAME (the bot's @username), or TELEGRAM_BOT_TOKEN to ask Telegram.")
+    try:
+        async with Bot(settings.telegram_bot_token, base_url=settings.telegram_api_url) as bot:
+            return bot.username
+    except TelegramError as problem:
+        raise SettingsError(f"Could not ask Telegram for the bot's username ({problem}); "
+                            "set TELEGRAM_BOT_USERNAME instead.") from problem
