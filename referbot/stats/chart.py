@@ -89,7 +89,8 @@ def render_chart(series: MonthlySeries) -> bytes:
 async def chart_png(database: Database, *, now: datetime, months: int = 12, zone: tzinfo = timezone.utc) -> bytes:
     """The chart of the last `months` months as PNG bytes, for the CLI and the chat adapters.
 
-    Months are calendar months in `zone`: pass the practice's (`profile.zone`) so a referral late
+    Months are calendar months in `zone`: pass the practice's
+    (`profile.practice.office_hours.zone`) so a referral late
     on the 31st counts in the month the therapist saw it; the default is UTC.
     """
     series = await monthly_series(database, now=now, months=months, zone=zone)

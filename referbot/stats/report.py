@@ -9,7 +9,7 @@ good fit AND became clients.
 from __future__ import annotations
 
 import statistics
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from referbot.domain import FitVerdict
@@ -69,9 +69,10 @@ async def compute_stats(database: Database, *, period: str = "30d", now: datetim
     Counts come from SQL aggregates; only the median time to first contact is computed in Python
     over the fetched durations, because SQLite and PostgreSQL share no median function.
     `thanks_owed` is not limited to the period: a thank-you owed from last year is still owed.
-    Raises `UnknownPeriod` for another period name.
+    Times in the result are in UTC, whatever zone `now` is given in. Raises `UnknownPeriod` for
+    another period name.
     """
-    windows = period_windows(period, now)
+    windows = period_windows(period, now.astimezone(timezone.utc))
     base = queries.window_referrals(windows.current)
     async with database.sessions() as session:
         funnel = await queries.funnel_counts(session, base)
