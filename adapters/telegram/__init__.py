@@ -2,7 +2,7 @@
 
 `configure(runtime)` returns the channel when TELEGRAM_BOT_TOKEN is set. Parts: `render` (replies
 as escaped HTML and inline keyboards), `updates` (updates to `Inbound`), `staff` (/stats, /nudges),
-`alerts` (the notifier for staff chats), `channel` (polling or webhook), `links` (deep links).
+`alerts` and `nudges` (the notifier for staff chats), `channel` (polling or webhook), `links` (deep links).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Referral and crisis alerts to the practice staff's own Telegram chats, when Slack is not set up.
+"""Alerts and nudges to the practice staff's own Telegram chats, when Slack is not set up.
 
 An alert carries the minimum needed to decide (source, client first name or initials, age, issues,
 fit and why, urgency, channel), never the client's contact details. A crisis alert is marked
@@ -17,6 +17,8 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter
 
+from adapters.telegram.nudges import nudge_messages
+from adapters.telegram.render import Outgoing
 from referbot.domain import OutboxKind
 from referbot.ports import Envelope, RetryLater
 from referbot.store import Database, UnitOfWork
@@ -75,10 +77,10 @@ def alert_html(referral: Referral) -> str:
 
 
 class TelegramAlerts:
-    """The Telegram notifier: sends referral and crisis alerts to every staff Telegram id."""
+    """The Telegram notifier: referral and crisis alerts and nudges, to every staff Telegram id."""
 
     name = "telegram"
-    KINDS = frozenset({OutboxKind.REFERRAL_ALERT, OutboxKind.CRISIS_ALERT})
+    KINDS = frozenset({OutboxKind.REFERRAL_ALERT, OutboxKind.CRISIS_ALERT, OutboxKind.NUDGE})
 
     def __init__(self, bot: Bot, database: Database, staff_ids: Sequence[int], ready: Callable[[], bool]) -> None:
         self.bot = bot
@@ -92,24 +94,32 @@ class TelegramAlerts:
     async def deliver(self, envelope: Envelope) -> dict[str, Any]:
         if not self.ready():
             raise RetryLater("the Telegram channel is still starting", after=2)
+        if envelope.kind is OutboxKind.NUDGE:
+            return await self._send_to_staff(nudge_messages(envelope.payload))
         referral_id = int(envelope.payload["referral_id"])
         async with UnitOfWork(self.database) as uow:
             referral = await uow.referrals.get(referral_id)
             if referral is None:  # purged before it could be announced: nothing left to say
                 return {"skipped": f"referral #{referral_id} no longer exists"}
             text = alert_html(referral)
+        return await self._send_to_staff([Outgoing(text)])
+
+    async def _send_to_staff(self, messages: list[Outgoing]) -> dict[str, Any]:
+        """Every message to every staff chat. A staff member who blocked the bot (or never opened a
+        chat with it) is skipped and reported; if nobody could be reached, the outbox retries."""
         sent: list[dict[str, int]] = []
         unreachable: dict[str, str] = {}
         for chat_id in self.staff_ids:
             try:
-                message = await self.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+                for message in messages:
+                    reply = await self.bot.send_message(chat_id, message.html, parse_mode=ParseMode.HTML,
+                                                        reply_markup=message.markup)
+                    sent.append({"chat_id": chat_id, "message_id": reply.message_id})
             except RetryAfter as problem:  # the rate limiter already waited and retried; the outbox takes over
                 raise RetryLater(f"Telegram flood control: {problem}", after=_seconds(problem)) from problem
-            except (Forbidden, BadRequest) as problem:  # blocked the bot, or never opened a chat with it
-                log.warning("telegram alert #%s: staff chat %s unreachable: %s", referral_id, chat_id, problem)
+            except (Forbidden, BadRequest) as problem:
+                log.warning("telegram: staff chat %s unreachable: %s", chat_id, problem)
                 unreachable[str(chat_id)] = str(problem)
-            else:
-                sent.append({"chat_id": chat_id, "message_id": message.message_id})
         if not sent:
             raise RetryLater(f"no staff chat reachable: {unreachable}")
         return {"messages": sent, "unreachable": unreachable}

@@ -8,6 +8,7 @@ and renders what comes back. Groups get a pointer to a private chat and nothing 
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 import re
 from contextlib import asynccontextmanager
@@ -20,7 +21,8 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from adapters.telegram.links import chat_link
-from adapters.telegram.render import CallbackCodec, Pressed, render
+from adapters.telegram.nudges import NUDGE_PREFIX, outcome_line, parse_nudge_data
+from adapters.telegram.render import CallbackCodec, Pressed, render, split_text
 from adapters.telegram.staff import STAFF_COMMANDS
 from referbot.domain import Command, Inbound, Reply
 from referbot.messages import guidelines_message
@@ -109,11 +111,13 @@ class UpdateRouter:
             await self._private_only(update, chat, context.bot)
             return
         if update.callback_query is not None:
-            await update.callback_query.answer()  # at once: the button stops spinning
+            await _quietly(update.callback_query.answer())  # at once: the button stops spinning
         async with self.locks.hold(user.id):
             sender = Sender(context.bot, chat.id, self.codec)
             try:
-                if update.callback_query is not None:
+                if update.callback_query is not None and (update.callback_query.data or "").startswith(NUDGE_PREFIX):
+                    await self._on_nudge_press(update.callback_query, user, sender)
+                elif update.callback_query is not None:
                     await self._on_press(update, update.callback_query, user, sender)
                 elif update.message is not None:
                     await self._on_message(update, update.message, user, sender)
@@ -175,6 +179,27 @@ class UpdateRouter:
             await _quietly(message.edit_text(rendered[0].html, parse_mode=ParseMode.HTML,
                                              reply_markup=rendered[0].markup, link_preview_options=_NO_PREVIEW))
         return True
+
+    async def _on_nudge_press(self, query: CallbackQuery, user: User, sender: Sender) -> None:
+        """Done / Snooze / Skip on a nudge: recorded by the nudger, then shown on the nudge message."""
+        from referbot.nudger import UnknownNudge, act_on_nudge
+
+        parsed = parse_nudge_data(query.data or "")
+        profile = self.service.profile
+        if parsed is None or not profile.staff.includes(CHANNEL, str(user.id)):
+            await sender.text("Sorry, nudges are only for the practice's staff.")
+            return
+        nudge_id, action, days = parsed
+        try:
+            nudge = await act_on_nudge(self.service.database, nudge_id, action, by=f"{CHANNEL}:{user.id}",
+                                       now=self.service.clock(), days=days)
+        except (UnknownNudge, ValueError) as problem:
+            await sender.text(str(problem))
+            return
+        if isinstance(query.message, Message) and query.message.text:
+            done = f"{query.message.text}\n\n{outcome_line(nudge, profile.practice.office_hours.zone)}"
+            await _quietly(query.message.edit_text(html.escape(split_text(done)[0], quote=False),
+                                                   parse_mode=ParseMode.HTML, reply_markup=None))
 
     async def _staff_command(self, name: str, argument: str | None, user: User, sender: Sender) -> None:
         if not self.service.profile.staff.includes(CHANNEL, str(user.id)):

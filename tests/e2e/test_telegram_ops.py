@@ -172,3 +172,30 @@ async def test_sources_link_asks_telegram_for_the_username(tmp_path: Path, datab
     assert result.exit_code == 0, result.output
     assert result.output.startswith("https://t.me/referbot_test_bot?start=dr-ruiz-")
     assert [c.method for c in api.calls] == ["getMe"]
+
+
+INTAKE = ["Dr. Ann Lee", "physician", "Lakeview Family Medicine", "ann.lee@lakeview.example", "J.", "34",
+          "panic attacks", "skip", "individual", "either", "skip", "routine", "private pay", "no", "skip", "send"]
+
+
+async def test_nudge_reaches_staff_with_buttons_and_done_is_recorded(database, profile, clock, api) -> None:
+    from referbot.domain import Inbound
+    from referbot.nudger import due_nudges, enqueue_due
+
+    staff = FakeUser(api, STAFF_ID, "Dana")
+    async with polling_bot(database, profile, clock, api) as channel:
+        service = channel.runtime.service
+        for text in [None, *INTAKE]:
+            await service.handle(Inbound("console", "ann", text=text))
+        clock.advance(days=1)  # Tuesday 09:00 in Chicago: the thank-you is due and the office open
+        assert await enqueue_due(database, profile, clock()) == 1
+        worker = OutboxWorker(database, channel.notifiers(), clock=clock)
+        assert await worker.run_once() == 2 == len(staff.inbox)  # the referral alert, then the nudge
+        assert staff.inbox[0]["text"].startswith("📥 New referral #1: good fit")
+        nudge = next(m for m in staff.inbox if m["text"].startswith("🔔 Thank the referrer"))
+        assert "Thank the referrer: Dr. Ann Lee" in nudge["text"] and "Draft:" in nudge["text"]
+        assert staff.buttons(nudge) == ["Done", "Skip", "Snooze 1 day", "Snooze 1 week"]
+        await staff.press("Done", expect=0)
+        await api.wait_for(lambda: "reply_markup" not in nudge)
+        assert nudge["text"].endswith("✅ Done")
+        assert "Thank the referrer" not in [n.title for n in await due_nudges(database, profile, clock())]
