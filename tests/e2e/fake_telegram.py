@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from contextlib import asynccontextmanager
 import json
 import re
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, AsyncIterator, Callable
 
+import pytest
 from aiohttp import web
+
+from adapters.http import HttpServer
 
 TOKEN = "4242:TEST-token-for-a-fake-bot"
 USERNAME = "referbot_test_bot"
@@ -125,7 +129,7 @@ class FakeTelegram:
         self._message_ids = itertools.count(1)
         self._changed = asyncio.Event()
         self._closing = False
-        self._runner: web.AppRunner | None = None
+        self._server: HttpServer | None = None
         self.port = 0
 
     @property
@@ -135,17 +139,15 @@ class FakeTelegram:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
+        self._server = HttpServer(app, "127.0.0.1", 0)
+        await self._server.start()
+        self.port = self._server.port
 
     async def close(self) -> None:
         self._closing = True
         self._changed.set()
-        if self._runner is not None:
-            await self._runner.cleanup()
+        if self._server is not None:
+            await self._server.stop()
 
     # --- what tests arrange -------------------------------------------------------------------
 
@@ -352,6 +354,15 @@ class FakeUser:
 # --- the bot under test, wired to the fake ------------------------------------------------------
 
 
+@pytest.fixture
+async def api() -> AsyncIterator[FakeTelegram]:
+    """A running fake Bot API (import this fixture into a test module to use it)."""
+    fake = FakeTelegram()
+    await fake.start()
+    yield fake
+    await fake.close()
+
+
 def telegram_runtime(database: Any, profile: Any, clock: Any, api: FakeTelegram, *, flow: Any = None,
                      **env: str) -> Any:
     """A Runtime whose settings point the Telegram channel at `api`; the KeywordAssessor decides fit."""
@@ -364,6 +375,17 @@ def telegram_runtime(database: Any, profile: Any, clock: Any, api: FakeTelegram,
     settings = Settings(_env_file=None, TELEGRAM_BOT_TOKEN=api.token, TELEGRAM_API_URL=api.base_url, **env)
     service = IntakeService(database, profile, flow or load_flow(), KeywordAssessor(), clock)
     return Runtime(settings, profile, database, service)
+
+
+@asynccontextmanager
+async def running_bot(database: Any, profile: Any, clock: Any, api: FakeTelegram, **kwargs: Any) -> AsyncIterator[Any]:
+    """The Telegram channel started against `api` (polling unless TELEGRAM_WEBHOOK_URL is given)."""
+    channel = quick_channel(telegram_runtime(database, profile, clock, api, **kwargs))
+    await channel.start()
+    try:
+        yield channel
+    finally:
+        await channel.stop()
 
 
 def quick_channel(runtime: Any) -> Any:

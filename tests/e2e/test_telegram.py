@@ -7,8 +7,7 @@ a multi-choice question whose keyboard is redrawn in place.
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -17,29 +16,11 @@ from referbot.domain import ConversationStatus, SourceType
 from referbot.engine.flow import parse_flow
 from referbot.store import UnitOfWork
 from referbot.store.models import Conversation, ProcessedEvent, Referral
-from tests.e2e.fake_telegram import FakeTelegram, FakeUser, quick_channel, telegram_runtime
+from tests.e2e.fake_telegram import FakeUser, api, running_bot  # noqa: F401 (api: a fixture)
 
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 ROLE = "Physician or medical provider"
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeTelegram]:
-    fake = FakeTelegram()
-    await fake.start()
-    yield fake
-    await fake.close()
-
-
-@asynccontextmanager
-async def bot(database: Any, profile: Any, clock: Any, api: FakeTelegram, **kwargs: Any) -> AsyncIterator[Any]:
-    channel = quick_channel(telegram_runtime(database, profile, clock, api, **kwargs))
-    await channel.start()
-    try:
-        yield channel
-    finally:
-        await channel.stop()
 
 
 async def count(database: Any, model: Any) -> int:
@@ -75,7 +56,7 @@ async def client_details(ann: FakeUser, issues: str = "panic attacks and not sle
 
 async def test_whole_intake_with_text_and_buttons(database, profile, clock, api) -> None:
     ann = FakeUser(api, 501)
-    async with bot(database, profile, clock, api) as channel:
+    async with running_bot(database, profile, clock, api) as channel:
         greeting, question = await ann.say("/start", expect=2)
         assert "referral assistant" in greeting["text"] and "what's your name" in question["text"]
         await ann.say("Dr. Ann Lee")
@@ -103,7 +84,7 @@ async def test_whole_intake_with_text_and_buttons(database, profile, clock, api)
 @sqlite_only
 async def test_back_and_cancel(database, profile, clock, api) -> None:
     bo = FakeUser(api, 502, "Bo")
-    async with bot(database, profile, clock, api):
+    async with running_bot(database, profile, clock, api):
         await bo.say("/start", expect=2)
         await bo.say("Bo Berg")
         [again] = await bo.say("/back")
@@ -127,7 +108,7 @@ async def test_deep_link_credits_the_source_and_a_returning_referrer_is_not_aske
         school = await uow.sources.create(name="Lincoln High counselling", type=SourceType.SCHOOL, now=clock())
         await uow.commit()
     ann = FakeUser(api, 503)
-    async with bot(database, profile, clock, api):
+    async with running_bot(database, profile, clock, api):
         await ann.say(f"/start {school.code}", expect=2)
         await referrer_details(ann)
         await client_details(ann)
@@ -143,16 +124,16 @@ async def test_deep_link_credits_the_source_and_a_returning_referrer_is_not_aske
 
 async def test_restarted_process_resumes_mid_intake_and_old_buttons_still_work(database, profile, clock, api) -> None:
     ann = FakeUser(api, 504)
-    async with bot(database, profile, clock, api):
+    async with running_bot(database, profile, clock, api):
         await ann.say("/start", expect=2)
         await ann.say("Dr. Ann Lee")  # the role question (with buttons) is the last thing sent
     role_question = ann.inbox[-1]
-    async with bot(database, profile, clock, api):  # a new process: new service, new Application
+    async with running_bot(database, profile, clock, api):  # a new process: new service, new Application
         [next_question] = await ann.press(ROLE)
         assert "organisation" in next_question["text"]
         await ann.say("Lakeview Family Medicine")
     assert "reply_markup" not in role_question
-    async with bot(database, profile, clock, api):
+    async with running_bot(database, profile, clock, api):
         resumed, asked = await ann.say("/start", expect=2)
         assert "pick up where we left off" in resumed["text"] and "reach you" in asked["text"]
     asked_texts = [m["text"] for m in ann.inbox if "?" in m["text"]]
@@ -163,7 +144,7 @@ async def test_restarted_process_resumes_mid_intake_and_old_buttons_still_work(d
 @sqlite_only
 async def test_redelivered_update_has_one_effect(database, profile, clock, api) -> None:
     ann = FakeUser(api, 505)
-    async with bot(database, profile, clock, api):
+    async with running_bot(database, profile, clock, api):
         await ann.say("/start", expect=2)
         update = api.message_update(ann.user, "Dr. Ann Lee")
         api.push(update)
@@ -180,7 +161,7 @@ async def test_redelivered_update_has_one_effect(database, profile, clock, api) 
 @sqlite_only
 async def test_flood_control_429_is_waited_out_and_the_message_delivered_once(database, profile, clock, api) -> None:
     ann = FakeUser(api, 506)
-    async with bot(database, profile, clock, api):
+    async with running_bot(database, profile, clock, api):
         await ann.say("/start", expect=2)
         api.fail_next("sendMessage", 429, retry_after=1)
         [question] = await ann.say("Dr. Ann Lee")
@@ -193,7 +174,7 @@ async def test_flood_control_429_is_waited_out_and_the_message_delivered_once(da
 async def test_hostile_text_is_escaped_split_and_never_a_send_error(database, profile, clock, api) -> None:
     hostile = "<b>Ann</b> _x_ *y* [x](y) 😀 \u200fשלום\u200e & &amp; </i> <script>"
     ann = FakeUser(api, 507)
-    async with bot(database, profile, clock, api):
+    async with running_bot(database, profile, clock, api):
         await ann.say("/start", expect=2)
         await ann.say(hostile)
         await ann.press(ROLE)
@@ -220,7 +201,7 @@ async def test_hostile_text_is_escaped_split_and_never_a_send_error(database, pr
 @sqlite_only
 async def test_group_chat_gets_a_link_to_a_private_chat_and_nothing_is_stored(database, profile, clock, api) -> None:
     group = {"id": -100123, "type": "supergroup", "title": "Clinic team"}
-    async with bot(database, profile, clock, api):
+    async with running_bot(database, profile, clock, api):
         api.push(api.message_update(FakeUser(api, 508).user, "/start@referbot_test_bot", chat=group))
         await api.wait_for(lambda: len(api.sent_to(-100123)) == 1)
     [answer] = api.sent_to(-100123)
@@ -246,7 +227,7 @@ steps:
 @sqlite_only
 async def test_multi_choice_toggles_redraw_the_keyboard_in_place(database, profile, clock, api) -> None:
     ann = FakeUser(api, 509)
-    async with bot(database, profile, clock, api, flow=parse_flow(PICKY_FLOW, "picky")):
+    async with running_bot(database, profile, clock, api, flow=parse_flow(PICKY_FLOW, "picky")):
         await ann.say("/start", expect=2)
         question = ann.inbox[-1]
         for label in ("Monday", "Tuesday"):

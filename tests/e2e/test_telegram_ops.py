@@ -23,7 +23,8 @@ from referbot.settings import SettingsError
 from referbot.store import UnitOfWork
 from referbot.store.models import OutboxMessage, ProcessedEvent
 from tests.conftest import EXAMPLE_PROFILE
-from tests.e2e.fake_telegram import FakeTelegram, FakeUser, quick_channel, telegram_runtime
+from tests.e2e.fake_telegram import (FakeTelegram, FakeUser, api, quick_channel, running_bot,  # noqa: F401
+                                     telegram_runtime)
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -32,27 +33,9 @@ WEBHOOK = {"TELEGRAM_WEBHOOK_URL": "https://bot.example.org/telegram/webhook",
            "TELEGRAM_WEBHOOK_SECRET": "s3cret-token_for-tests"}
 
 
-@pytest.fixture
-async def api() -> AsyncIterator[FakeTelegram]:
-    fake = FakeTelegram()
-    await fake.start()
-    yield fake
-    await fake.close()
-
-
-@asynccontextmanager
-async def polling_bot(database: Any, profile: Any, clock: Any, api: FakeTelegram, **env: str) -> AsyncIterator[Any]:
-    channel = quick_channel(telegram_runtime(database, profile, clock, api, **env))
-    await channel.start()
-    try:
-        yield channel
-    finally:
-        await channel.stop()
-
-
 async def test_staff_commands_answer_staff_and_politely_refuse_others(database, profile, clock, api) -> None:
     staff, stranger = FakeUser(api, STAFF_ID, "Dana"), FakeUser(api, 601, "Sam")
-    async with polling_bot(database, profile, clock, api):
+    async with running_bot(database, profile, clock, api):
         [stats] = await staff.say("/stats")
         assert "Referrals in" in stats["text"]
         [unknown_period] = await staff.say("/stats fortnight")
@@ -120,7 +103,7 @@ def test_a_webhook_without_a_secret_is_refused(database, profile, clock) -> None
 
 async def test_crisis_alert_reaches_staff_chats_when_slack_is_not_set_up(database, profile, clock, api) -> None:
     kim = FakeUser(api, 603, "Kim")
-    async with polling_bot(database, profile, clock, api) as channel:
+    async with running_bot(database, profile, clock, api) as channel:
         await kim.say("/start", expect=2)
         for text in ("Kim Park", "kim@example.org"):
             await kim.say(text)
@@ -183,7 +166,7 @@ async def test_nudge_reaches_staff_with_buttons_and_done_is_recorded(database, p
     from referbot.nudger import due_nudges, enqueue_due
 
     staff = FakeUser(api, STAFF_ID, "Dana")
-    async with polling_bot(database, profile, clock, api) as channel:
+    async with running_bot(database, profile, clock, api) as channel:
         service = channel.runtime.service
         for text in [None, *INTAKE]:
             await service.handle(Inbound("console", "ann", text=text))
