@@ -9,7 +9,7 @@ turn's effects, so a retried event is handled once and a retry of a lost deliver
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -27,6 +27,7 @@ from referbot.service import IntakeService
 CHANNEL = "slack"
 #: Slack does not route a slash command typed in a DM to the bot, so these words alone are commands too.
 COMMAND_WORDS = frozenset({"back", "cancel", "restart", "help", "edit"})
+StaffAction = Callable[[dict[str, Any], dict[str, Any], AsyncWebClient], Awaitable[None]]
 _LINK = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 
 
@@ -84,9 +85,9 @@ class Listeners:
     def register(self, app: AsyncApp) -> None:
         app.event("message")(self.on_message)
         app.action(re.compile(f"^{re.escape(CHOICE_ACTION_PREFIX)}"))(self.on_choice)
-        app.action(re.compile(f"^{re.escape(STATUS_ACTION_PREFIX)}"))(self.on_status)
-        app.action(DETAILS_ACTION)(self.on_details)
-        app.action(re.compile(f"^{re.escape(NUDGE_ACTION_PREFIX)}"))(self.on_nudge)
+        app.action(re.compile(f"^{re.escape(STATUS_ACTION_PREFIX)}"))(self.staff_only(self.on_status))
+        app.action(DETAILS_ACTION)(self.staff_only(self.on_details))
+        app.action(re.compile(f"^{re.escape(NUDGE_ACTION_PREFIX)}"))(self.staff_only(self.on_nudge))
         app.command("/referbot")(self.on_command)
         app.event("app_home_opened")(self.on_home)
 
@@ -116,46 +117,40 @@ class Listeners:
         if body.get("channel"):
             await client.chat_postEphemeral(channel=body["channel"]["id"], user=body["user"]["id"], text=text)
 
-    async def on_status(self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        user_id = body["user"]["id"]
-        if not self.is_staff(user_id):
-            await self._refuse(client, body)
-            return
+    def staff_only(self, handler: StaffAction) -> Callable[..., Awaitable[None]]:
+        """A button listener that acks, refuses anyone not on the practice's staff, and answers a
+        press on a record that no longer exists with an ephemeral note."""
+        async def listener(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
+            await ack()
+            if not self.is_staff(body["user"]["id"]):
+                await self._refuse(client, body)
+                return
+            try:
+                await handler(body, action, client)
+            except (UnknownReferral, UnknownNudge) as problem:
+                await self._refuse(client, body, escape(problem))
+
+        return listener
+
+    async def on_status(self, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
         status = ReferralStatus(action["action_id"].removeprefix(STATUS_ACTION_PREFIX))
-        try:
-            referral = await set_referral_status(self.service.database, int(action["value"]), status,
-                                                 by=f"{CHANNEL}:{user_id}", now=self.service.clock())
-        except UnknownReferral as problem:
-            await self._refuse(client, body, escape(problem))
-            return
+        referral = await set_referral_status(self.service.database, int(action["value"]), status,
+                                             by=f"{CHANNEL}:{body['user']['id']}", now=self.service.clock())
         text, blocks = alert_message(referral, self.profile)
         await client.chat_update(channel=body["channel"]["id"], ts=body["message"]["ts"], text=text, blocks=blocks)
 
-    async def on_details(self, ack: Any, body: dict[str, Any], action: dict[str, Any],
-                         client: AsyncWebClient) -> None:
-        await ack()
-        if not self.is_staff(body["user"]["id"]):
-            await self._refuse(client, body)
-            return
-        details = await self.desk.details(int(action["value"])) or f"No referral #{int(action['value'])}."
+    async def on_details(self, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
+        referral_id = int(action["value"])
+        details = await self.desk.details(referral_id) or f"No referral #{referral_id}."
         await client.chat_postEphemeral(channel=body["channel"]["id"], user=body["user"]["id"],
-                                        text=fallback(f"Referral #{int(action['value'])}"), blocks=sections(details))
+                                        text=fallback(f"Referral #{referral_id}"), blocks=sections(details))
 
-    async def on_nudge(self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        user_id = body["user"]["id"]
-        if not self.is_staff(user_id):
-            await self._refuse(client, body)
-            return
+    async def on_nudge(self, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
         name, days = parse_nudge_action(action["action_id"])
+        user_id = body["user"]["id"]
         by = f"{CHANNEL}:{user_id}"
-        try:
-            nudge = await act_on_nudge(self.service.database, int(action["value"]), name, by=by,
-                                       now=self.service.clock(), days=days)
-        except UnknownNudge as problem:
-            await self._refuse(client, body, escape(problem))
-            return
+        nudge = await act_on_nudge(self.service.database, int(action["value"]), name, by=by,
+                                   now=self.service.clock(), days=days)
         if (body.get("container") or {}).get("type") == "view":
             await client.views_publish(user_id=user_id, view=await self.desk.home(True))
             return

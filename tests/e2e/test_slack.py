@@ -303,6 +303,10 @@ async def test_details_are_shown_to_staff_only_and_only_to_them(slack: Slack) ->
                     "evenings only"):
         assert private in details
     assert len(slack.api.succeeded("chat.postMessage")) == 1  # nothing new in the channel
+    gone = {**button(alert, action_id="status:contacted"), "value": "999"}
+    await slack.send.press(STAFF, ALERTS, alert, gone)
+    assert slack.api.succeeded("chat.postEphemeral")[-1]["text"] == "No referral #999."
+    assert slack.api.succeeded("chat.update") == []
 
 
 @sqlite_only
