@@ -33,6 +33,8 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 
 def build_application(token: str, api_url: str, rate_limiter: BaseRateLimiter | None = None) -> Application:
     """PTB as transport: updates handled concurrently (ordered per user by the router), 429s waited out."""
+    # httpx logs every request URL at INFO, and the Bot API puts the token in the URL.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger("httpx").level))
     return (ApplicationBuilder().token(token).base_url(api_url)
             .rate_limiter(rate_limiter or AIORateLimiter(max_retries=3))
             .concurrent_updates(True).build())
