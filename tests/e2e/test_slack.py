@@ -3,7 +3,6 @@ signs them, a fake Web API, and the database on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, AsyncIterator
 
