@@ -8,7 +8,7 @@ processes, a restarted one — agree on which nudge exists and who sends it, on 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Sequence
 
 from sqlalchemy import and_, func, or_, select, update
@@ -49,7 +49,7 @@ class NudgeRecords:
         closing = [s.value for s in CLOSING_STATUSES]
         rows = await self.session.execute(select(ReferralEvent.referral_id, func.min(ReferralEvent.at))
                                           .where(ReferralEvent.status.in_(closing)).group_by(ReferralEvent.referral_id))
-        return {referral_id: _utc(at) for referral_id, at in rows}
+        return {referral_id: at for referral_id, at in rows}
 
     async def add_missing(self, found: Sequence[Candidate], now: datetime) -> None:
         """Materialise candidates that have no row yet; a row another scheduler just wrote wins."""
@@ -93,8 +93,3 @@ def _referral_facts(referral_id: int, source_id: int | None, created_at: datetim
         consent_to_contact=consent_to_contact, consent_to_update=consent_to_update,
         outcome_at=outcomes.get(referral_id) if closing else None, client_name=client_name,
         issues=tuple(str(i.get("id")) for i in issues or () if isinstance(i, dict)))
-
-
-def _utc(at: datetime) -> datetime:
-    """An aggregate (min) bypasses the column type, so SQLite hands back a naive UTC value."""
-    return at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at.astimezone(timezone.utc)

@@ -181,3 +181,16 @@ def test_render_lists_each_nudge_with_its_draft() -> None:
     assert render_nudges([nudge]) == ("1 nudge due:\n\n#3 Stay in touch — Dr. Ann Lee\nStay in touch with Dr. Ann Lee.\n"
                                       "Draft:\n  Hi Dr. Ann Lee,\n\n  Coffee?")
     assert render_nudges([]) == "No nudges due: every referrer is looked after."
+
+
+def test_a_mistyped_nudges_section_is_reported_with_its_line() -> None:
+    from referbot.profile import ProfileError, parse_profile
+    from tests.conftest import EXAMPLE_PROFILE
+
+    text = EXAMPLE_PROFILE.read_text().replace("delivery: each ", "delivery: weekly")
+    lines = text.splitlines()
+    with pytest.raises(ProfileError) as problem:
+        parse_profile(text)
+    [message] = problem.value.problems
+    line = next(n for n, l in enumerate(lines, 1) if "delivery: weekly" in l)
+    assert message == f"practice.yaml line {line}: nudges.delivery Input should be 'each' or 'digest'"
