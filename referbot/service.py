@@ -70,7 +70,8 @@ class IntakeService:
         self.profile = profile
         self.assessor = assessor
         self.clock = clock
-        self.engine = Engine(flow, assessor.detect_crisis, crisis_message(profile))
+        self.engine = Engine(flow.for_practice(profile.practice.name), assessor.detect_crisis,
+                             crisis_message(profile))
         #: Called after a commit that enqueued an alert, so the outbox worker delivers it at once.
         self.on_alert: Callable[[], None] = lambda: None
 

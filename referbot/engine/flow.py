@@ -115,6 +115,11 @@ class Flow(BaseModel):
             raise ValueError("the last step must be a confirm step, so referrers review before sending")
         return self
 
+    def for_practice(self, practice: str) -> "Flow":
+        """The flow with `{practice}` in its messages replaced by the practice's name."""
+        fields = ("greeting", "welcome_back", "resume", "help", "done", "cancelled")
+        return self.model_copy(update={f: getattr(self, f).replace("{practice}", practice) for f in fields})
+
     def step(self, step_id: str) -> Step:
         for step in self.steps:
             if step.id == step_id:

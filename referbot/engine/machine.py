@@ -53,7 +53,7 @@ class Engine:
         """A fresh intake; `known` pre-answers the steps a returning referrer was already asked."""
         known = {k: v for k, v in (known or {}).items() if self._is_known_step(k)}
         state = ConversationState(flow_id=self.flow.id, answers=dict(known), known=list(known))
-        greeting = self.flow.welcome_back.format(name=name) if known and name else self.flow.greeting
+        greeting = self.flow.welcome_back.replace("{name}", name) if known and name else self.flow.greeting
         state.step = self._next_step(state)
         return Turn(state, [Reply(greeting), self._ask(state)], started=True)
 
