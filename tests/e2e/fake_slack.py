@@ -22,6 +22,8 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 
+from adapters.http import HttpServer
+
 TEAM_ID = "T0FAKE"
 BOT_USER_ID = "UBOT0001"
 _JSON_ARGUMENTS = ("blocks", "view", "attachments")
@@ -42,23 +44,20 @@ class FakeSlack:
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     _failures: deque[tuple[int, float | None]] = field(default_factory=deque)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
-    _runner: web.AppRunner | None = None
+    _server: HttpServer | None = None
     url: str = ""
 
     async def start(self) -> str:
         app = web.Application()
         app.router.add_post("/api/{method}", self._handle)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}/api/"
+        self._server = HttpServer(app, "127.0.0.1", 0)
+        await self._server.start()
+        self.url = f"http://127.0.0.1:{self._server.port}/api/"
         return self.url
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        if self._server is not None:
+            await self._server.stop()
 
     def fail_next(self, count: int, status: int = 500, retry_after: float | None = None) -> None:
         """Answer the next `count` calls with `status` (and a Retry-After header if given)."""
