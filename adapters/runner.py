@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 #: Channel modules, each with `configure(runtime) -> Channel | None`.
 CHANNEL_MODULES: tuple[str, ...] = (
     "adapters.slack",
+    "adapters.telegram",
 )
 
 
