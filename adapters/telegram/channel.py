@@ -113,8 +113,9 @@ class TelegramChannel:
                 log.warning("telegram: staff commands for chat %s not set: %s", chat_id, problem)
 
     async def _webhook(self, request: web.Request) -> web.Response:
-        """Telegram's POST: 403 unless the secret matches (constant time); the update is handled before
-        the 200, so if handling fails Telegram redelivers and the service's dedupe makes that safe."""
+        """Telegram's POST: 403 unless the secret matches (constant time). The update is handled before
+        the 200, so a crash mid-update leaves it unconfirmed and Telegram redelivers it; the service's
+        dedupe by update id makes a redelivery of something already handled do nothing."""
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), self.webhook_secret.encode()):
             return web.Response(status=403, text="forbidden")
