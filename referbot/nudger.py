@@ -95,15 +95,22 @@ async def enqueue_due(database: Database, profile: Profile, now: datetime) -> in
         due = await _due(uow, profile, now, horizon)
         won = await NudgeRecords(uow.session).claim([row.id for row, _ in due if row.notified_at is None], now)
         sending = [(row, nudge) for row, nudge in due if row.id in won]
-        if digest and sending:
-            nudges = [nudge for _, nudge in sending]
-            await uow.outbox.enqueue(OutboxKind.NUDGE, digest_key, {
-                "digest": True, "nudge_ids": [n.id for n in nudges], "text": render_nudges(nudges),
-                "nudges": [n.payload() for n in nudges]}, now)
-        for row, nudge in sending if not digest else ():
-            await uow.outbox.enqueue(OutboxKind.NUDGE, f"nudge:{row.id}:{row.snoozes}", nudge.payload(), now)
+        await _hand_to_outbox(uow, sending, digest_key if digest else None, now)
         await uow.commit()
     return len(sending)
+
+
+async def _hand_to_outbox(uow: UnitOfWork, sending: list[tuple[NudgeRecord, Nudge]], digest_key: str | None,
+                          now: datetime) -> None:
+    """One outbox row per nudge, or one digest row for all of them (the payloads of the docstring)."""
+    if digest_key is None:
+        for row, nudge in sending:
+            await uow.outbox.enqueue(OutboxKind.NUDGE, f"nudge:{row.id}:{row.snoozes}", nudge.payload(), now)
+    elif sending:
+        nudges = [nudge for _, nudge in sending]
+        await uow.outbox.enqueue(OutboxKind.NUDGE, digest_key, {
+            "digest": True, "nudge_ids": [n.id for n in nudges], "text": render_nudges(nudges),
+            "nudges": [n.payload() for n in nudges]}, now)
 
 
 async def run_nudger(database: Database, profile: Profile, clock: Clock = utcnow, interval: float = 300.0,

@@ -12,7 +12,8 @@ from referbot.nudges.model import Nudge
 from referbot.nudges.notes import describe, render_nudges
 from referbot.nudges.office_hours import business_days_after, calendar_days_after, is_open, next_open
 from referbot.nudges.rules import PracticeFacts, ReferralFacts, SourceFacts, TouchFacts, candidates
-from referbot.profile import Profile
+from referbot.profile import Profile, ProfileError, parse_profile
+from tests.conftest import EXAMPLE_PROFILE
 
 CHICAGO = ZoneInfo("America/Chicago")
 
@@ -184,9 +185,6 @@ def test_render_lists_each_nudge_with_its_draft() -> None:
 
 
 def test_a_mistyped_nudges_section_is_reported_with_its_line() -> None:
-    from referbot.profile import ProfileError, parse_profile
-    from tests.conftest import EXAMPLE_PROFILE
-
     text = EXAMPLE_PROFILE.read_text().replace("delivery: each ", "delivery: weekly")
     lines = text.splitlines()
     with pytest.raises(ProfileError) as problem:
