@@ -12,6 +12,19 @@ from referbot.store.models import Referral, Source
 
 
 
+def words(value: object) -> str:
+    """An enum value or id as words (`consult_booked` → `consult booked`); a dash for nothing."""
+    return str(value).replace("_", " ") if value not in (None, "") else "—"
+
+
+def short_name(name: str | None) -> str:
+    """First name and initials only (`Jane Q. Doe` → `Jane Q. D.`): enough to recognise, little to leak."""
+    if not name or not name.strip():
+        return "not given"
+    first, *rest = name.split()
+    return " ".join([first, *(f"{part[0]}." for part in rest if part[0].isalpha())])
+
+
 def referral_view(referral: Referral, *, full: bool = True) -> dict[str, Any]:
     view: dict[str, Any] = {
         "id": referral.id,

@@ -15,7 +15,8 @@ from adapters.slack.blocks import Block, actions, button, context, escape, fallb
 from referbot.domain import ReferralStatus
 from referbot.profile import Profile
 from referbot.store.models import Referral
-from referbot.views import referral_view
+from referbot.alerts import Alert, CallBack, build_alert
+from referbot.views import referral_view, words
 
 STATUS_ACTION_PREFIX = "status:"
 DETAILS_ACTION = "details"
@@ -29,21 +30,7 @@ STATUS_BUTTONS: tuple[tuple[ReferralStatus, str], ...] = (
     (ReferralStatus.REFERRED_OUT, "Not a fit / referred out"),
 )
 
-_VERDICTS = {"good_fit": "✅ Good fit", "possible_fit": "🤔 Possible fit", "not_a_fit": "⛔ Not a fit",
-             "crisis": "🚨 Crisis"}
-
-
-def label(value: str | None) -> str:
-    """An enum value or taxonomy id as words: `consult_booked` → `consult booked`."""
-    return value.replace("_", " ") if value else "—"
-
-
-def short_name(name: str | None) -> str:
-    """First name and initials only (`Jane Q. Doe` → `Jane Q. D.`): enough to recognise, little to leak."""
-    if not name or not name.strip():
-        return "not given"
-    first, *rest = name.split()
-    return " ".join([first] + [f"{part[0]}." for part in rest if part[0].isalpha()])
+_VERDICT_ICONS = {"good_fit": "✅", "possible_fit": "🤔", "not_a_fit": "⛔", "crisis": "🚨"}
 
 
 def when(at: str | datetime, profile: Profile) -> str:
@@ -67,29 +54,18 @@ def staff_mentions(profile: Profile) -> str:
 
 def status_lines(view: dict[str, Any], profile: Profile) -> list[str]:
     """Who did what and when, from the referral's recorded history (not from the message)."""
-    return [f"*{escape(label(event['status'])).capitalize()}* — by {actor(event['by'], profile)}, "
+    return [f"*{escape(words(event['status'])).capitalize()}* — by {actor(event['by'], profile)}, "
             f"{when(event['at'], profile)}" for event in view["history"] if event["status"] != "new"]
 
 
-def referrer_line(referral: Referral) -> str:
-    """Whom to call back in a crisis: the referrer's name and contact, and where they wrote from."""
-    answers = referral.answers or {}
-    source = referral.source
-    name = answers.get("referrer_name") or (source.name if source else None) or "name not given"
-    contact = answers.get("referrer_contact") or (source.contact if source else None) or "no contact given"
-    return (f"*Referrer:* {escape(name)} — {escape(contact)} "
-            f"(via {escape(referral.channel)} user {escape(referral.referrer_user_id)})")
+def call_back_line(call_back: CallBack) -> str:
+    return (f"*Referrer:* {escape(call_back.name)} — {escape(call_back.contact)} "
+            f"(via {escape(call_back.channel)} user {escape(call_back.user_id)})")
 
 
-def _facts(view: dict[str, Any]) -> Block:
-    source = view["source"] or "unknown"
-    if view["source_type"]:
-        source += f" ({label(view['source_type'])})"
-    issues = ", ".join(label(issue["id"]) for issue in view["issues"]) or "none recognised"
-    age = view["client_age"] if view["client_age"] is not None else "not given"
-    fields = [("Source", source), ("Client", f"{short_name(view['client_name'])}, age {age}"),
-              ("Issues", issues), ("Fit", _VERDICTS.get(view["verdict"], label(view["verdict"]))),
-              ("Urgency", label(view["urgency"])), ("Came via", view["channel"])]
+def _facts(alert: Alert, verdict: str) -> Block:
+    fields = [(name, f"{_VERDICT_ICONS.get(verdict, '')} {value}".strip() if name == "Fit" else value)
+              for name, value in alert.facts]
     return {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{name}*\n{escape(value)}"}
                                           for name, value in fields]}
 
@@ -104,22 +80,17 @@ def alert_buttons(view: dict[str, Any]) -> list[Block]:
 
 def alert_message(referral: Referral, profile: Profile) -> tuple[str, list[Block]]:
     """The alert as (notification text, blocks); rebuilt from the database after every button."""
+    alert = build_alert(referral)
     view = referral_view(referral, full=False)
-    number = view["id"]
-    if view["crisis"]:
-        title = f"🚨 URGENT: possible crisis in referral #{number}"
-        blocks: list[Block] = [{"type": "header", "text": plain(title, 150)}]
+    blocks: list[Block] = [{"type": "header", "text": plain(("🚨 " if alert.crisis else "") + alert.title, 150)}]
+    if alert.call_back is not None:
         blocks += sections(f"{staff_mentions(profile)} crisis language was seen in a referral. "
-                           "The intake stopped there; please call the referrer now.\n" + referrer_line(referral))
-    else:
-        title = f"New referral #{number}: {label(view['verdict'])}"
-        blocks = [{"type": "header", "text": plain(title, 150)}]
-    blocks.append(_facts(view))
-    reasons = (view["fit"] or {}).get("reasons") or []
-    if reasons:
-        blocks += sections("*Why:*\n" + "\n".join(f"• {escape(reason)}" for reason in reasons))
+                           "The intake stopped there; please call the referrer now.\n" + call_back_line(alert.call_back))
+    blocks.append(_facts(alert, referral.verdict))
+    if alert.reasons:
+        blocks += sections("*Why:*\n" + "\n".join(f"• {escape(reason)}" for reason in alert.reasons))
     history = status_lines(view, profile)
     blocks.append(context("\n".join(history) if history else
                           f"Status: new · received {when(view['created_at'], profile)}"))
     blocks += alert_buttons(view)
-    return fallback(title), blocks
+    return fallback(alert.title), blocks

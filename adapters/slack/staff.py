@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.slack.alerts import label, status_lines, when
+from adapters.slack.alerts import status_lines, when
 from adapters.slack.blocks import Block, escape, sections
 from adapters.slack.nudges import nudge_blocks
 from referbot.domain import ReferralStatus
@@ -18,7 +18,7 @@ from referbot.service import Clock
 from referbot.store import Database, UnitOfWork
 from referbot.stats import PERIODS, UnknownPeriod, compute_stats, render_stats
 from referbot.store.models import Referral
-from referbot.views import referral_view, source_view
+from referbot.views import referral_view, source_view, words
 
 HELP = """*`/referbot` commands* (answers are only visible to you)
 • `/referbot stats [30d|90d|365d]`: referrals, sources and outcomes over a period
@@ -64,7 +64,7 @@ def _referral_line(referral: Referral, profile: Profile) -> str:
     flag = "🚨 " if view["crisis"] else ""
     return (f"{flag}*#{view['id']}* {escape(view['client_name'] or 'client')}, "
             f"age {escape(view['client_age'] if view['client_age'] is not None else '?')}: "
-            f"{escape(label(view['verdict']))}, {escape(label(view['status']))} · "
+            f"{escape(words(view['verdict']))}, {escape(words(view['status']))} · "
             f"from {escape(view['source'] or 'unknown')} · {when(view['created_at'], profile)}")
 
 
@@ -106,7 +106,7 @@ class StaffDesk:
         if not views:
             return "No referral sources yet."
         lines = [f"*Referral sources ({len(views)})*"]
-        lines += [f"• {escape(v['name'])} ({escape(label(v['type']))}"
+        lines += [f"• {escape(v['name'])} ({escape(words(v['type']))}"
                   f"{', ' + escape(v['organisation']) if v['organisation'] else ''}), code `{escape(v['code'])}`"
                   for v in views]
         return "\n".join(lines)

@@ -23,56 +23,28 @@ from referbot.domain import OutboxKind
 from referbot.ports import Envelope, RetryLater
 from referbot.store import Database, UnitOfWork
 from referbot.store.models import Referral
-from referbot.views import referral_view
+from referbot.alerts import build_alert
 
 log = logging.getLogger(__name__)
 
 
-def _words(value: object) -> str:
-    return html.escape(str(value).replace("_", " ")) if value not in (None, "") else "—"
-
-
-def _initials(name: str | None) -> str:
-    """The first name and initials: enough to recognise the client, little to leak."""
-    if not name or not name.strip():
-        return "not given"
-    first, *others = name.split()
-    return " ".join([first, *(f"{word[0]}." for word in others)])
-
-
-def _crisis_lines(referral: Referral) -> list[str]:
-    """Whom to call back, and what was said; the referrer's own details, never the client's."""
-    source = referral.source
-    answers = referral.answers or {}
-    name = answers.get("referrer_name") or (source.name if source else None) or "name not given"
-    contact = answers.get("referrer_contact") or (source.contact if source else None) or "no contact given"
-    via = html.escape(f"{referral.channel} user {referral.referrer_user_id}")
-    if referral.channel == "telegram" and referral.referrer_user_id.isdigit():
-        via = f'<a href="tg://user?id={referral.referrer_user_id}">{via}</a>'
-    return [f"<b>Call the referrer now:</b> {html.escape(name)} — {html.escape(contact)} (via {via})",
-            f"<b>What was said:</b> “{html.escape(referral.crisis_evidence or 'not recorded')}”"]
-
-
 def alert_html(referral: Referral) -> str:
-    """The alert as Telegram HTML, built from the staff-safe view of the referral."""
-    view = referral_view(referral, full=False)
-    if view["crisis"]:
-        lines = [f"🚨 <b>URGENT: possible crisis — referral #{view['id']}</b>",
-                 "Crisis language was seen; the referrer was shown crisis resources and the intake stopped.",
-                 *_crisis_lines(referral)]
-    else:
-        lines = [f"📥 <b>New referral #{view['id']}: {_words(view['verdict'])}</b>"]
-    source = _words(view["source"] or "unknown") + (f" ({_words(view['source_type'])})" if view["source_type"] else "")
-    issues = ", ".join(_words(issue["id"]) for issue in view["issues"]) or "none recognised"
-    lines += [f"<b>Source:</b> {source}",
-              f"<b>Client:</b> {html.escape(_initials(view['client_name']))}, age {_words(view['client_age'])}",
-              f"<b>Issues:</b> {issues}",
-              f"<b>Urgency:</b> {_words(view['urgency'])}",
-              f"<b>Came via:</b> {_words(view['channel'])}"]
-    reasons = (view["fit"] or {}).get("reasons") or []
-    if reasons:
-        lines += ["<b>Why:</b>", *(f"• {html.escape(reason)}" for reason in reasons)]
-    lines.append(f"Details: <code>referbot referrals show {view['id']}</code>")
+    """The alert as Telegram HTML: the channel-neutral alert, escaped."""
+    alert = build_alert(referral)
+    lines = [f"{'🚨' if alert.crisis else '📥'} <b>{html.escape(alert.title)}</b>"]
+    if alert.call_back is not None:
+        call_back = alert.call_back
+        via = html.escape(f"{call_back.channel} user {call_back.user_id}")
+        if call_back.channel == "telegram" and call_back.user_id.isdigit():
+            via = f'<a href="tg://user?id={call_back.user_id}">{via}</a>'
+        lines += ["Crisis language was seen; the referrer was shown crisis resources and the intake stopped.",
+                  f"<b>Call the referrer now:</b> {html.escape(call_back.name)} — {html.escape(call_back.contact)} "
+                  f"(via {via})",
+                  f"<b>What was said:</b> “{html.escape(alert.crisis_evidence or 'not recorded')}”"]
+    lines += [f"<b>{name}:</b> {html.escape(value)}" for name, value in alert.facts]
+    if alert.reasons:
+        lines += ["<b>Why:</b>", *(f"• {html.escape(reason)}" for reason in alert.reasons)]
+    lines.append(f"Details: <code>referbot referrals show {alert.referral_id}</code>")
     return "\n".join(lines)
 
 

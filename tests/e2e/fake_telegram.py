@@ -18,7 +18,6 @@ import time
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Callable
 
-import pytest
 from aiohttp import web
 
 from adapters.http import HttpServer
@@ -352,15 +351,6 @@ class FakeUser:
 
 
 # --- the bot under test, wired to the fake ------------------------------------------------------
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeTelegram]:
-    """A running fake Bot API (import this fixture into a test module to use it)."""
-    fake = FakeTelegram()
-    await fake.start()
-    yield fake
-    await fake.close()
 
 
 def telegram_runtime(database: Any, profile: Any, clock: Any, api: FakeTelegram, *, flow: Any = None,

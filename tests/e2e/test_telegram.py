@@ -16,7 +16,7 @@ from referbot.domain import ConversationStatus, SourceType
 from referbot.engine.flow import parse_flow
 from referbot.store import UnitOfWork
 from referbot.store.models import Conversation, ProcessedEvent, Referral
-from tests.e2e.fake_telegram import FakeUser, api, running_bot  # noqa: F401 (api: a fixture)
+from tests.e2e.fake_telegram import FakeUser, running_bot
 
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

@@ -23,8 +23,7 @@ from referbot.settings import SettingsError
 from referbot.store import UnitOfWork
 from referbot.store.models import OutboxMessage, ProcessedEvent
 from tests.conftest import EXAMPLE_PROFILE
-from tests.e2e.fake_telegram import (FakeTelegram, FakeUser, api, quick_channel, running_bot,  # noqa: F401
-                                     telegram_runtime)
+from tests.e2e.fake_telegram import FakeTelegram, FakeUser, quick_channel, running_bot, telegram_runtime
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

@@ -153,3 +153,20 @@ async def test_cancel_keeps_nothing_about_the_client(service: IntakeService, dat
     async with UnitOfWork(database) as uow:
         conversation = await uow.conversations.get_for_update("console", "x")
         assert conversation.answers == {} and await uow.referrals.list() == []
+
+
+async def test_alerts_never_carry_client_contact_and_crisis_alerts_say_whom_to_call(service: IntakeService,
+                                                                                   database) -> None:
+    from referbot.alerts import build_alert
+
+    await service.handle(Inbound("console", "ann"))
+    done = await say(service, "ann", *ANSWERS[:4], "Jane Quinn Doe", *ANSWERS[5:], "send")
+    await service.handle(Inbound("console", "kim"))
+    crisis = await say(service, "kim", "Kim", "other", "kim@example.org", "T", "19", "he wants to kill myself")
+    async with UnitOfWork(database) as uow:
+        ordinary = build_alert(await uow.referrals.get(done.referral_id))
+        urgent = build_alert(await uow.referrals.get(crisis.referral_id))
+    text = repr(ordinary)
+    assert "555-0100" not in text and "panic attacks" not in text and "Quinn" not in text
+    assert ("Client", "Jane Q. D., age 34") in ordinary.facts and ordinary.call_back is None
+    assert urgent.crisis and urgent.call_back.contact == "kim@example.org" and urgent.crisis_evidence == "kill myself"

@@ -1,0 +1,67 @@
+"""What an alert about a referral says, decided once for every channel.
+
+The privacy rule lives here: an alert carries the minimum needed to decide (source, client first
+name or initials, age, issues, fit and why, urgency, channel) and never the client's contact
+details; a crisis alert adds whom to call back (the referrer, never the client) and the words
+that raised it. Channels only format these plain-text facts and escape them their own way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from referbot.store.models import Referral
+from referbot.matching import issue_label
+from referbot.views import referral_view, short_name, words
+
+VERDICT_LABELS = {"good_fit": "Good fit", "possible_fit": "Possible fit", "not_a_fit": "Not a fit",
+                  "crisis": "Crisis"}
+
+
+@dataclass(frozen=True)
+class CallBack:
+    """In a crisis: the referrer to call now, and where they wrote from."""
+
+    name: str
+    contact: str
+    channel: str
+    user_id: str
+
+
+@dataclass(frozen=True)
+class Alert:
+    referral_id: int
+    crisis: bool
+    title: str
+    facts: tuple[tuple[str, str], ...]
+    reasons: tuple[str, ...]
+    call_back: CallBack | None = None
+    crisis_evidence: str | None = None
+
+
+def build_alert(referral: Referral) -> Alert:
+    """The alert for a referral, from its staff-safe view (plus the referrer's contact in a crisis)."""
+    view = referral_view(referral, full=False)
+    source = view["source"] or "unknown"
+    if view["source_type"]:
+        source += f" ({words(view['source_type'])})"
+    age = view["client_age"] if view["client_age"] is not None else "not given"
+    facts = (("Source", source),
+             ("Client", f"{short_name(view['client_name'])}, age {age}"),
+             ("Issues", ", ".join(issue_label(issue["id"]) for issue in view["issues"]) or "none recognised"),
+             ("Fit", VERDICT_LABELS.get(view["verdict"], words(view["verdict"]))),
+             ("Urgency", words(view["urgency"])),
+             ("Came via", view["channel"]))
+    reasons = tuple((view["fit"] or {}).get("reasons") or ())
+    if not referral.crisis:
+        title = f"New referral #{referral.id}: {VERDICT_LABELS.get(referral.verdict, words(referral.verdict)).lower()}"
+        return Alert(referral.id, False, title, facts, reasons)
+    answers = referral.answers or {}
+    source_record = referral.source
+    call_back = CallBack(
+        name=answers.get("referrer_name") or (source_record.name if source_record else None) or "name not given",
+        contact=answers.get("referrer_contact") or (source_record.contact if source_record else None)
+        or "no contact given",
+        channel=referral.channel, user_id=referral.referrer_user_id)
+    return Alert(referral.id, True, f"URGENT: possible crisis in referral #{referral.id}", facts, reasons,
+                 call_back, referral.crisis_evidence)
