@@ -78,7 +78,6 @@ class OutboxKind(str, enum.Enum):
     REFERRAL_ALERT = "referral_alert"
     CRISIS_ALERT = "crisis_alert"
     NUDGE = "nudge"
-    REPLY = "reply"
 
 
 class NudgeKind(str, enum.Enum):
