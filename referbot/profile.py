@@ -6,6 +6,7 @@ line and the field so a therapist can fix it without reading a traceback.
 
 from __future__ import annotations
 
+import difflib
 import enum
 import re
 from datetime import date, time
@@ -331,9 +332,41 @@ def parse_profile(text: str, filename: str = "practice.yaml") -> Profile:
     if not isinstance(data, dict):
         raise ProfileError([f"{filename}: expected sections like `practice:` and `clinicians:` at the top"])
     try:
-        return Profile.model_validate(data)
+        profile = Profile.model_validate(data)
     except ValidationError as exc:
         raise ProfileError([_describe(error, root, filename) for error in exc.errors()]) from None
+    mistakes = _misspelt_issue_ids(profile)
+    if mistakes:
+        raise ProfileError([f"{filename} line {_line_of(root, loc)}: {'.'.join(map(str, loc))} {message}"
+                            for loc, message in mistakes])
+    return profile
+
+
+def _misspelt_issue_ids(profile: Profile) -> list[tuple[tuple[Any, ...], str]]:
+    """Issue ids that look like a typo of a real one ("anxeity"), which would otherwise silently
+    become a custom specialty nobody's referrals ever match. Phrases with spaces are custom on purpose."""
+    from referbot.matching.vocabulary import taxonomy_labels
+
+    known = set(taxonomy_labels()) | {c.id for c in profile.custom_specialties}
+    found: list[tuple[tuple[Any, ...], str]] = []
+
+    def check(loc: tuple[Any, ...], value: str, strict: bool) -> None:
+        if value in known or (not strict and " " in value.strip()):
+            return
+        close = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.75)
+        if strict or close:
+            hint = f"; did you mean {close[0]!r}?" if close else f"; use one of: {', '.join(sorted(known))}"
+            found.append((loc, f"{value!r} is not an issue id{hint}"))
+
+    for issue_id in profile.issue_phrases:
+        check(("issue_phrases", issue_id), issue_id, strict=True)
+    groups = [(("clinicians", i, field), getattr(c, field)) for i, c in enumerate(profile.clinicians)
+              for field in ("specialties", "not_accepted")]
+    groups += [(("colleagues", i, "specialties"), c.specialties) for i, c in enumerate(profile.colleagues)]
+    for loc, values in groups:
+        for index, value in enumerate(values):
+            check((*loc, index), value, strict=False)
+    return found
 
 
 def _describe(error: Any, root: yaml.Node | None, filename: str) -> str:

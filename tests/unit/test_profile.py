@@ -53,3 +53,21 @@ def test_errors_name_file_line_and_field(text: str, expected: str) -> None:
 def test_missing_file_says_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(ProfileError, match="referbot init"):
         load_profile(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize("extra, expected", [
+    ("    specialties: [anxiety, traumaptsd]\n", "line 5: clinicians.0.specialties.1 'traumaptsd' is not an issue id; "
+                                               "did you mean 'trauma_ptsd'?"),
+    ("    not_accepted: [eating_disorder]\n", "did you mean 'eating_disorders'?"),
+    ("issue_phrases:\n  anxeity: [nerves]\n", "line 6: issue_phrases.anxeity 'anxeity' is not an issue id; "
+                                              "did you mean 'anxiety'?"),
+])
+def test_misspelt_issue_ids_are_caught(extra: str, expected: str) -> None:
+    with pytest.raises(ProfileError) as caught:
+        parse_profile(MINIMAL + extra, "practice.yaml")
+    assert expected in str(caught.value)
+
+
+def test_custom_specialty_phrases_are_welcome() -> None:
+    profile = parse_profile(MINIMAL + "    specialties: [anxiety, divorce recovery, equine therapy]\n")
+    assert profile.clinicians[0].specialties[1] == "divorce recovery"
