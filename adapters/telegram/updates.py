@@ -206,7 +206,11 @@ class UpdateRouter:
             await sender.text(f"Sorry, /{name} is only for the practice's staff. "
                               "Type /start to refer someone, or /guidelines to see who we see.")
             return
-        await sender.text(await STAFF_COMMANDS[name].run(self.service, argument))
+        answer = await STAFF_COMMANDS[name].run(self.service, argument)
+        if answer.png is None:
+            await sender.text(answer.text)
+        else:
+            await sender.bot.send_photo(sender.chat_id, answer.png, caption=answer.text)
 
     async def _private_only(self, update: Update, chat: Chat, bot: Bot) -> None:
         """Referrals carry a client's details, so they are only taken one to one; nothing is stored."""

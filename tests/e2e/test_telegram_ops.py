@@ -41,7 +41,10 @@ async def test_staff_commands_answer_staff_and_politely_refuse_others(database, 
         assert "30d" in unknown_period["text"]
         [nudges] = await staff.say("/nudges")
         assert "nudge" in nudges["text"].lower()
-        for command in ("/stats", "/nudges"):
+        [chart] = await staff.say("/chart 6")
+        assert chart["caption"] == "Referrals per month, last 6 months"
+        assert api.calls_to("sendPhoto")[-1].params["photo"].startswith(b"\x89PNG\r\n\x1a\n")
+        for command in ("/stats", "/nudges", "/chart"):
             [refusal] = await stranger.say(command)
             assert "only for the practice's staff" in refusal["text"]
         [guidelines] = await stranger.say("/guidelines")
@@ -49,7 +52,7 @@ async def test_staff_commands_answer_staff_and_politely_refuse_others(database, 
     scopes = [json.loads(c.params.get("scope", "null")) for c in api.calls_to("setMyCommands")]
     assert scopes == [None, {"type": "chat", "chat_id": STAFF_ID}]
     staff_menu = [c["command"] for c in json.loads(api.calls_to("setMyCommands")[1].params["commands"])]
-    assert {"stats", "nudges", "start", "guidelines"} <= set(staff_menu)
+    assert {"stats", "chart", "nudges", "start", "guidelines"} <= set(staff_menu)
     everyone_menu = [c["command"] for c in json.loads(api.calls_to("setMyCommands")[0].params["commands"])]
     assert "stats" not in everyone_menu
 
