@@ -158,9 +158,14 @@ class Listeners:
         await client.chat_update(channel=body["channel"]["id"], ts=message["ts"], text=message.get("text", ""),
                                  blocks=acted_on(message, nudge.id, outcome_line(nudge, by, self.profile)))
 
-    async def on_command(self, ack: Any, command: dict[str, Any]) -> None:
+    async def on_command(self, ack: Any, command: dict[str, Any], client: AsyncWebClient) -> None:
         if not self.is_staff(command["user_id"]):
             await ack(text=NOT_PERMITTED)
+            return
+        name, _, argument = (command.get("text") or "").strip().partition(" ")
+        if name.lower() == "chart":
+            await ack(text="Sending the chart to you in a direct message.")
+            await self.desk.send_chart(client, command["user_id"], argument.strip())
             return
         await ack(text=await self.desk.command(command.get("text") or ""))
 

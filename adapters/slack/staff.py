@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from slack_sdk.web.async_client import AsyncWebClient
+
 from adapters.slack.alerts import status_lines, when
 from adapters.slack.blocks import Block, escape, sections
 from adapters.slack.nudges import nudge_blocks
@@ -16,12 +18,13 @@ from referbot.nudger import due_nudges, render_nudges
 from referbot.profile import Profile
 from referbot.service import Clock
 from referbot.store import Database, UnitOfWork
-from referbot.stats import PERIODS, UnknownPeriod, compute_stats, render_stats
+from referbot.stats import PERIODS, UnknownPeriod, chart_png, compute_stats, render_stats
 from referbot.store.models import Referral
 from referbot.views import referral_view, source_view, words
 
 HELP = """*`/referbot` commands* (answers are only visible to you)
 • `/referbot stats [30d|90d|365d]`: referrals, sources and outcomes over a period
+• `/referbot chart [months]`: referrals per month as a chart, sent to you in a direct message
 • `/referbot sources`: who refers to the practice
 • `/referbot nudges`: stay-in-touch reminders that are due
 • `/referbot referral ID`: one referral in full
@@ -89,6 +92,16 @@ class StaffDesk:
         if name == "referral":
             return await self._referral(argument.lstrip("#"))
         return HELP
+
+    async def send_chart(self, client: AsyncWebClient, user_id: str, months: str) -> None:
+        """The stats chart as an image in the staff member's DM: files cannot be ephemeral, and a
+        DM keeps the practice's figures out of whatever channel the command was typed in."""
+        count = int(months) if months.isdigit() and 1 <= int(months) <= 60 else 12
+        png = await chart_png(self.database, now=self.clock(), months=count,
+                              zone=self.profile.practice.office_hours.zone)
+        opened = await client.conversations_open(users=user_id)
+        await client.files_upload_v2(channel=opened["channel"]["id"], file=png, filename="referrals.png",
+                                     title=f"Referrals per month, last {count} months")
 
     async def details(self, referral_id: int) -> str | None:
         async with UnitOfWork(self.database) as uow:

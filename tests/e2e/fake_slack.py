@@ -42,6 +42,7 @@ class FakeSlack:
 
     calls: list[Call] = field(default_factory=list)
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    uploads: dict[str, bytes] = field(default_factory=dict)
     _failures: deque[tuple[int, float | None]] = field(default_factory=deque)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _server: HttpServer | None = None
@@ -50,6 +51,7 @@ class FakeSlack:
     async def start(self) -> str:
         app = web.Application()
         app.router.add_post("/api/{method}", self._handle)
+        app.router.add_post("/upload/{file_id}", self._upload)
         self._server = HttpServer(app, "127.0.0.1", 0)
         await self._server.start()
         self.url = f"http://127.0.0.1:{self._server.port}/api/"
@@ -122,6 +124,19 @@ class FakeSlack:
 
     def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "channel": {"id": "D" + str(args.get("users", "")).split(",")[0]}}
+
+    def _files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        file_id = f"F{next(self._ts):08d}"
+        return {"ok": True, "file_id": file_id, "upload_url": self.url.replace("/api/", f"/upload/{file_id}")}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        self.uploads[request.match_info["file_id"]] = await request.read()
+        return web.Response(text="OK")
+
+    def _files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        files = args["files"] if isinstance(args["files"], list) else json.loads(args["files"])
+        return {"ok": True, "files": [{"id": f["id"], "title": f.get("title"), "channels": [args.get("channel_id")]}
+                                      for f in files]}
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = args.get("user", "")

@@ -336,6 +336,14 @@ async def test_slash_command_answers_staff_and_refuses_others(slack: Slack) -> N
     assert body == "No referral #999."
     status, body = await slack.send.command(OUTSIDER, f"referral {referral_id}")
     assert status == 200 and "not permitted" in body and "555-0100" not in body
+    _, body = await slack.send.command(STAFF, "chart 6")
+    assert "direct message" in body
+    [upload] = slack.api.succeeded("files.completeUploadExternal")
+    assert upload["channel_id"] == f"D{STAFF}" and "last 6 months" in str(upload["files"])
+    [png] = slack.api.uploads.values()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    _, body = await slack.send.command(OUTSIDER, "chart")
+    assert "not permitted" in body and len(slack.api.uploads) == 1
 
 
 # --- intake in a DM -------------------------------------------------------------------------------
