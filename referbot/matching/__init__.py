@@ -21,6 +21,9 @@ __all__ = ["Matcher", "issue_label"]
 _ISSUE_OF_CRISIS = {"suicide": "suicidal_ideation", "self_harm": "self_harm",
                     "harm_to_others": "anger_management", "danger": "trauma_ptsd"}
 _CRISIS_ISSUE_SCORE = 95.0
+# ... and the other way round: what the issue vocabulary (with its misspellings and lay phrasings)
+# recognises as suicidal ideation or self-harm, not negated and not historical, is a crisis too.
+_CRISIS_OF_ISSUE = {"suicidal_ideation": "suicide", "self_harm": "self_harm"}
 
 
 class Matcher:
@@ -49,8 +52,13 @@ class Matcher:
         return sorted(best.values(), key=lambda m: (-m.score, m.id))
 
     def detect_crisis(self, text: str) -> CrisisSignal | None:
+        """The crisis patterns first; the issue vocabulary as a backstop, so that a wording one of
+        them knows ("sucidal thoughts") can never be a crisis miss because the other does not."""
         analysis = self._analyse(text)
         hits = self._crisis.hits(analysis)
+        if not hits:
+            hits = [CrisisHit(_CRISIS_OF_ISSUE[h.issue_id], h.first, h.last) for h in self._issues.find(analysis)
+                    if h.issue_id in _CRISIS_OF_ISSUE]
         return _signal(hits[0], analysis) if hits else None
 
     def assess(self, profile: Profile, facts: IntakeFacts) -> FitAssessment:

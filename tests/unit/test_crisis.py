@@ -65,3 +65,27 @@ def test_current_risk_beats_history(matcher: Matcher) -> None:
 
 def test_crisis_is_also_a_presenting_issue(matcher: Matcher) -> None:
     assert "suicidal_ideation" in {m.id for m in matcher.find_issues("i just don't want to be here anymore")}
+
+
+@pytest.mark.parametrize("text", [
+    "he bought a rope last week and wrote letters to his kids",  # means + farewell
+    "took a bunch of her mum's sleeping tablets on Sunday",  # a recent overdose, words in between
+    "keeps googling how many pills it takes",  # researching a method
+    "he looked up how many paracetamol would be enough",
+    "has a gun at home and says nobody will miss him",  # means + burden
+    "she said no one would miss her if she was gone",
+    "sucidal thoughts every night",  # a misspelling only the issue vocabulary knows: the backstop
+])
+def test_warning_signs_in_other_words_are_crises(matcher: Matcher, text: str) -> None:
+    assert matcher.detect_crisis(text) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "she was asking how much sessions cost and whether you take Aetna",
+    "researching methods of coping with panic",
+    "dad keeps a rifle for hunting, client feels sorry for missing school",
+    "googled how many sessions of EMDR it takes",
+    "nobody would notice if she changed schools, she's so shy",
+])
+def test_the_new_warning_sign_patterns_do_not_fire_on_ordinary_words(matcher: Matcher, text: str) -> None:
+    assert matcher.detect_crisis(text) is None
