@@ -54,6 +54,11 @@ def check() -> None:
         problems.append(str(problem))
     channels = [name for name, on in (("telegram", settings.telegram_enabled), ("slack", settings.slack_enabled)) if on]
     typer.echo(f"✓ channels: console{''.join(', ' + c for c in channels)}")
+    if not problems:
+        from referbot.app import delivery_warnings
+
+        for warning in delivery_warnings(settings, profile):
+            typer.echo(f"! {warning}")
     if settings.slack_enabled and not (settings.slack_signing_secret or settings.slack_app_token):
         problems.append("SLACK_BOT_TOKEN is set but neither SLACK_SIGNING_SECRET (HTTP mode) nor "
                         "SLACK_APP_TOKEN (Socket Mode) is.")

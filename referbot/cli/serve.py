@@ -22,7 +22,7 @@ def run_bot(user: str = typer.Option(None, "--as", help="Console referrer identi
     With no channel configured and a terminal attached, chat in the console instead.
     """
     from adapters.runner import serve
-    from referbot.app import open_runtime
+    from referbot.app import delivery_warnings, open_runtime
 
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -30,6 +30,8 @@ def run_bot(user: str = typer.Option(None, "--as", help="Console referrer identi
     async def _run() -> None:
         async with open_runtime() as runtime:
             settings = runtime.settings
+            for warning in delivery_warnings(settings, runtime.profile):
+                logging.getLogger("referbot").warning(warning)
             console = None if settings.telegram_enabled or settings.slack_enabled else (user or getpass.getuser())
             if console is not None:
                 typer.echo(f"referbot for {runtime.profile.practice.name} — console channel "

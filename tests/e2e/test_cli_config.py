@@ -14,6 +14,7 @@ def test_init_writes_a_template_that_check_accepts(tmp_path: Path) -> None:
     checked = referbot(tmp_path, "check", REFERBOT_PROFILE=str(tmp_path / "practice.yaml"))
     assert checked.returncode == 0, checked.stderr
     assert "✓ profile" in checked.stdout
+    assert "! No alert channel is set up" in checked.stdout  # referrals would reach nobody yet
 
 
 def test_broken_profile_is_reported_without_a_traceback(tmp_path: Path) -> None:
