@@ -130,4 +130,6 @@ class TelegramChannel:
 
 
 async def _log_error(update: object, context: object) -> None:
-    log.error("telegram: error handling %r", update, exc_info=getattr(context, "error", None))
+    """Log the failure by update id only: an update's text is a referrer's words about a client."""
+    update_id = getattr(update, "update_id", None)
+    log.error("telegram: error handling update %s", update_id, exc_info=getattr(context, "error", None))
