@@ -50,6 +50,14 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _create_private(path: Path) -> None:
+    """Create the SQLite file readable by its owner only: it holds clients' mental-health details.
+    SQLite gives its -wal and -shm files the same permissions."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.touch(mode=0o600)
+
+
 class Database:
     """One engine and session factory per process."""
 
@@ -62,7 +70,7 @@ class Database:
                                 "(e.g. sqlite+aiosqlite:///referbot.db)") from None
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(parsed.database))
         self.engine = create_async_engine(url, pool_pre_ping=not self.is_sqlite)
         if self.is_sqlite:
             _prepare_sqlite(self.engine)

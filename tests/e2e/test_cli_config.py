@@ -30,7 +30,7 @@ def test_broken_profile_is_reported_without_a_traceback(tmp_path: Path) -> None:
 def test_db_upgrade_from_empty_and_again(tmp_path: Path) -> None:
     first = referbot(tmp_path, "db", "upgrade")
     assert first.returncode == 0, first.stderr
-    assert (tmp_path / "referbot.db").exists()
+    assert (tmp_path / "referbot.db").stat().st_mode & 0o777 == 0o600  # clients' details: owner only
     assert referbot(tmp_path, "db", "upgrade").returncode == 0
 
 
