@@ -13,8 +13,6 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -79,12 +77,6 @@ class Database:
     async def upgrade(self) -> None:
         """Bring the schema to the newest migration (a no-op when it is current)."""
         await asyncio.to_thread(command.upgrade, alembic_config(self.url), "head")
-
-    async def is_current(self) -> bool:
-        async with self.engine.connect() as connection:
-            current = await connection.run_sync(lambda c: MigrationContext.configure(c).get_current_heads())
-        head = ScriptDirectory.from_config(alembic_config(self.url)).get_heads()
-        return set(current) == set(head)
 
     async def ping(self) -> bool:
         try:
