@@ -59,6 +59,7 @@ class Engine:
 
     def resume(self, state: ConversationState) -> Turn:
         """Re-ask whatever the referrer was last asked (after a restart, or a /start mid-intake)."""
+        state = self._fit_to_flow(state)
         if state.status is ConversationStatus.CRISIS:
             return Turn(state, [self._crisis_reply()])
         if state.status is not ConversationStatus.ASKING:
@@ -68,7 +69,7 @@ class Engine:
     def handle(self, state: ConversationState, *, text: str | None = None, choice: str | None = None,
                command: Command | None = None, argument: str | None = None) -> Turn:
         """Apply one input to a copy of `state`."""
-        state = ConversationState.from_dict(state.to_dict())
+        state = self._fit_to_flow(state)
         if command is Command.RESTART:
             return self.start(self._known_answers(state))
         if state.status is ConversationStatus.CRISIS:
@@ -206,6 +207,19 @@ class Engine:
         return Turn(state, [self._ask(state)])
 
     # --- helpers ------------------------------------------------------------------------------
+
+    def _fit_to_flow(self, saved: ConversationState) -> ConversationState:
+        """A copy of a saved state that fits the flow as it is now: a practice may have edited its
+        YAML (removed or renamed a step) while referrers were mid-intake. Answers to steps that no
+        longer exist are dropped and a vanished current step becomes the next unanswered one."""
+        state = ConversationState.from_dict(saved.to_dict())
+        ids = {step.id for step in self.flow.steps}
+        state.answers = {k: v for k, v in state.answers.items() if k in ids}
+        state.history = [s for s in state.history if s in ids]
+        state.known = [s for s in state.known if s in ids]
+        if state.status is ConversationStatus.ASKING and state.step not in ids:
+            state.step, state.editing, state.choosing_edit, state.draft = self._next_step(state), False, False, []
+        return state
 
     def _step(self, state: ConversationState) -> Step:
         return self.flow.step(state.step or self.flow.steps[-1].id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from referbot.domain import Command, ConversationStatus, CrisisSignal
-from referbot.engine import Engine, load_flow
+from referbot.engine import ConversationState, Engine, load_flow
 from referbot.engine.flow import FlowError, parse_flow
 
 ALL_TYPES_FLOW = """
@@ -203,3 +203,13 @@ def test_client_contact_is_only_asked_with_consent() -> None:
 def test_broken_flows_are_rejected_with_the_reason(text: str, message: str) -> None:
     with pytest.raises(FlowError, match=message):
         parse_flow(text, "broken.yaml")
+
+
+def test_a_saved_state_survives_the_flow_being_edited(engine: Engine) -> None:
+    turn = run(engine, [{"text": "R"}, {"text": "1"}])
+    saved = turn.state.to_dict()
+    saved["step"] = "a_step_the_practice_removed"
+    saved["answers"]["another_removed_step"] = "x"
+    resumed = engine.resume(ConversationState.from_dict(saved))
+    assert resumed.state.step == "many" and "another_removed_step" not in resumed.state.answers
+    assert engine.handle(ConversationState.from_dict(saved), text="1").state.answers["many"] == ["x"]
