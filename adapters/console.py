@@ -10,7 +10,7 @@ import asyncio
 import json
 from typing import Any, Awaitable, Callable, TextIO
 
-from referbot.domain import Command, Inbound, Reply
+from referbot.domain import Command, ConversationStatus, Inbound, Reply
 from referbot.service import Outcome
 
 CHANNEL = "console"
@@ -54,7 +54,8 @@ async def run_interactive(handle: Handler, user: str, read: Callable[[str], str]
         try:
             line = await asyncio.to_thread(read, "> ")
         except (EOFError, KeyboardInterrupt):
-            write("\nBye — your answers are saved; run `referbot chat` again to continue.")
+            in_progress = outcome.state is ConversationStatus.ASKING
+            write("\nBye — your answers are saved; run `referbot chat` again to continue." if in_progress else "\nBye.")
             return
         if not line.strip():
             continue
