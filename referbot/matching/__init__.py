@@ -12,7 +12,7 @@ from referbot.matching.crisis import CrisisDetector, CrisisHit
 from referbot.matching.fit import assess_fit
 from referbot.matching.issues import IssueFinder, IssueHit, drop_contained
 from referbot.matching.lexicon import Lookup, TokenCorrector, rapidfuzz_lookup
-from referbot.matching.vocabulary import build_vocabulary, context_rules, taxonomy_labels
+from referbot.matching.vocabulary import NOT_AN_ISSUE, build_vocabulary, context_rules, taxonomy_labels
 from referbot.profile import Profile
 
 __all__ = ["Matcher", "issue_label"]
@@ -46,8 +46,8 @@ class Matcher:
                  for c in self._crisis.hits(analysis)]
         best: dict[str, IssueMatch] = {}
         # Per issue, the best-scored mention; on a tie the fuller one ("panic attacks" over "panic").
-        for hit in sorted(drop_contained([*self._issues.find(analysis), *risks]),
-                          key=lambda h: (h.score, h.last - h.first), reverse=True):
+        kept = [h for h in drop_contained([*self._issues.find(analysis), *risks]) if h.issue_id != NOT_AN_ISSUE]
+        for hit in sorted(kept, key=lambda h: (h.score, h.last - h.first), reverse=True):
             best.setdefault(hit.issue_id, IssueMatch(hit.issue_id, hit.score, analysis.evidence(hit.first, hit.last)))
         return sorted(best.values(), key=lambda m: (-m.score, m.id))
 

@@ -38,6 +38,11 @@ def expand_macros(pattern: str, macros: dict[str, str]) -> str:
     return pattern
 
 
+# The id of `not_issues` phrases: wordings that contain an issue phrase but mean something else
+# ("won't eat with the family" is not food refusal). They swallow the shorter find, then vanish.
+NOT_AN_ISSUE = "-"
+
+
 @dataclass(frozen=True, order=True)
 class Phrase:
     issue_id: str
@@ -90,6 +95,7 @@ def build_vocabulary(profile: Profile | None, rules: ContextRules) -> Vocabulary
         for custom in profile.custom_specialties:
             labels.setdefault(custom.id, custom.label)
             raw.setdefault(custom.id, []).extend([custom.label, *custom.phrases])
+    raw[NOT_AN_ISSUE] = [p for phrase in data["not_issues"] for p in _expand(phrase, data["macros"])]
     phrases = {_phrase(issue_id, text, rules) for issue_id, texts in raw.items() for text in texts}
     abbreviations = tuple((issue_id, whole_word(pattern)) for issue_id, entry in data["issues"].items()
                           for pattern in entry.get("abbreviations", []))
@@ -100,9 +106,10 @@ def build_vocabulary(profile: Profile | None, rules: ContextRules) -> Vocabulary
 
 
 def _expand(phrase: str, macros: dict[str, list[str]]) -> list[str]:
+    """Every spelling of a phrase; one with two macros ("<spouse> moved out <when>") yields each pair."""
     for name, values in macros.items():
         if f"<{name}>" in phrase:
-            return [phrase.replace(f"<{name}>", value) for value in values]
+            return [p for value in values for p in _expand(phrase.replace(f"<{name}>", value), macros)]
     return [phrase]
 
 
