@@ -7,7 +7,7 @@ once (vocabulary, typo index, patterns) and then answers per message without I/O
 from __future__ import annotations
 
 from referbot.domain import CrisisSignal, FitAssessment, IntakeFacts, IssueMatch
-from referbot.matching.analysis import Analysis, analyse
+from referbot.matching.analysis import Analysis, analyse, is_historical
 from referbot.matching.crisis import CrisisDetector, CrisisHit
 from referbot.matching.fit import assess_fit
 from referbot.matching.issues import IssueFinder, IssueHit, drop_contained
@@ -58,7 +58,7 @@ class Matcher:
         hits = self._crisis.hits(analysis)
         if not hits:
             hits = [CrisisHit(_CRISIS_OF_ISSUE[h.issue_id], h.first, h.last) for h in self._issues.find(analysis)
-                    if h.issue_id in _CRISIS_OF_ISSUE]
+                    if h.issue_id in _CRISIS_OF_ISSUE and not is_historical(analysis, h.first, self._rules)]
         return _signal(hits[0], analysis) if hits else None
 
     def assess(self, profile: Profile, facts: IntakeFacts) -> FitAssessment:
