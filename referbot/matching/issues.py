@@ -16,7 +16,7 @@ from referbot.matching.analysis import Analysis, ContextRules, is_negated
 from referbot.matching.vocabulary import Phrase, Vocabulary
 
 REPORT_THRESHOLD = 70.0
-_IDIOM_SENSITIVE = frozenset({"suicidal_ideation", "self_harm", "anger_management", "grief_loss"})
+_IDIOM_SENSITIVE = frozenset({"suicidal_ideation", "self_harm", "anger_management"})
 _OUT_OF_ORDER_PENALTY = 5.0
 _GAP_PENALTY = 2.0
 
