@@ -37,7 +37,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Callable
 
-from referbot.domain import NudgeKind, NudgeState, OutboxKind, ReferralStatus, SourceType, TouchpointKind
+from referbot.domain import NudgeKind, NudgeState, OutboxKind, ReferralStatus, TouchpointKind
 from referbot.nudges.model import Nudge
 from referbot.nudges.notes import describe, render_nudges
 from referbot.nudges.office_hours import closing, is_open, local_date
@@ -45,6 +45,7 @@ from referbot.nudges.records import NudgeRecords
 from referbot.nudges.rules import candidates
 from referbot.profile import Profile
 from referbot.service import Clock, utcnow
+from referbot.sources import UnknownSource, source_named
 from referbot.store import Database, UnitOfWork
 from referbot.store.models import NudgeRecord, Source, Touchpoint
 
@@ -67,10 +68,6 @@ TOUCH_ON_DONE = {
 
 class UnknownNudge(LookupError):
     """No nudge has that id."""
-
-
-class UnknownSource(LookupError):
-    """No source (or colleague in the profile) has that name."""
 
 
 async def due_nudges(database: Database, profile: Profile, now: datetime) -> list[Nudge]:
@@ -152,16 +149,9 @@ async def act_on_nudge(database: Database, nudge_id: int, action: str, *, by: st
 
 async def log_touchpoint(database: Database, profile: Profile, name: str, kind: TouchpointKind, *, by: str,
                          now: datetime, note: str | None = None) -> tuple[Source, Touchpoint]:
-    """Record a contact with a source. Referring a client to a colleague listed in the profile who is
-    not a source yet creates that source, so `referred_back` and stay-in-touch count for them too."""
+    """Record a contact with a source (or with a colleague from the profile, who becomes one)."""
     async with UnitOfWork(database) as uow:
-        source = await uow.sources.by_name(name)
-        if source is None:
-            colleague = next((c for c in profile.colleagues if c.name.lower() == name.lower()), None)
-            if colleague is None:
-                raise UnknownSource(f"No source or colleague named {name!r}; see `referbot sources list`.")
-            source = await uow.sources.create(name=colleague.name, type=SourceType.OTHER, now=now,
-                                              contact=colleague.contact.one_line() or None)
+        source = await source_named(uow, profile, name, now)
         touchpoint = await uow.touchpoints.add(source, kind, at=now, note=note, by=by)
         await uow.commit()
         return source, touchpoint

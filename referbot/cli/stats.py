@@ -121,29 +121,38 @@ def export(kind: str = typer.Argument(..., help="referrals, sources or touchpoin
 def set_status(referral_id: int = typer.Argument(..., help="The referral's number."),
                status: str = typer.Argument(..., help="new, contacted, consult_booked, became_client, not_a_fit, "
                                                       "referred_out, no_response or declined_by_client."),
-               note: Optional[str] = typer.Option(None, "--note", help="Why, for the record.")) -> None:
+               note: Optional[str] = typer.Option(None, "--note", help="Why, for the record."),
+               to: Optional[str] = typer.Option(None, "--to", help="With referred_out: the source or trusted "
+                                                                    "colleague the client was referred to.")) -> None:
     """Move a referral along (recorded with your login name and the time), as the chat buttons do."""
     from referbot.app import open_runtime
     from referbot.domain import ReferralStatus
-    from referbot.referrals import UnknownReferral, set_referral_status
+    from referbot.referrals import UnknownReferral, refer_out, set_referral_status
     from referbot.service import utcnow
+    from referbot.sources import UnknownSource
 
     try:
         wanted = ReferralStatus(status)
     except ValueError:
         fail(f"Unknown status {status!r}; one of: {', '.join(s.value for s in ReferralStatus)}", 1)
+    if to is not None and wanted is not ReferralStatus.REFERRED_OUT:
+        fail("--to goes with the status referred_out (whom the client was referred to).", 1)
     by = f"cli:{_login()}"
 
     async def _set() -> tuple[str, str]:
         async with open_runtime() as runtime:
-            referral = await set_referral_status(runtime.database, referral_id, wanted, by=by, now=utcnow(),
-                                                 note=note)
+            if to is not None:
+                referral = await refer_out(runtime.database, runtime.profile, referral_id, to, by=by, now=utcnow(),
+                                           note=note)
+            else:
+                referral = await set_referral_status(runtime.database, referral_id, wanted, by=by, now=utcnow(),
+                                                     note=note)
             previous = referral.events[-2].status if len(referral.events) > 1 else ReferralStatus.NEW.value
             return previous, referral.status
 
     try:
         previous, current = run(_set())
-    except UnknownReferral as problem:
+    except (UnknownReferral, UnknownSource) as problem:
         fail(str(problem), 1)
     typer.echo(f"Referral #{referral_id}: {previous} → {current} (by {by}).")
 

@@ -83,6 +83,18 @@ def test_set_status_unknown_status_or_id(tmp_path: Path, seeded: dict[str, int])
     assert f"Unknown status 'hired'; one of: {', '.join(s.value for s in ReferralStatus)}" in bad_status.stderr
     bad_id = referbot(tmp_path, "referrals", "set-status", "999", "contacted")
     assert bad_id.returncode == 1 and bad_id.stderr == "No referral #999.\n"
+    misplaced = referbot(tmp_path, "referrals", "set-status", str(seeded["r1"]), "contacted", "--to", "Northside")
+    assert misplaced.returncode == 1 and "--to goes with the status referred_out" in misplaced.stderr
+    stranger = referbot(tmp_path, "referrals", "set-status", str(seeded["r1"]), "referred_out", "--to", "Nobody")
+    assert stranger.returncode == 1 and "No source or colleague named 'Nobody'" in stranger.stderr
+
+
+def test_referring_out_to_a_trusted_colleague(tmp_path: Path, seeded: dict[str, int]) -> None:
+    result = referbot(tmp_path, "referrals", "set-status", str(seeded["r1"]), "referred_out",
+                      "--to", "Northside Recovery Services")
+    assert result.returncode == 0, result.stderr
+    sources = {s["name"] for s in json.loads(referbot(tmp_path, "sources", "list", "--json").stdout)}
+    assert "Northside Recovery Services" in sources  # the colleague is now a source we referred back to
 
 
 def test_export_csv_since_a_local_date(tmp_path: Path, seeded: dict[str, int]) -> None:

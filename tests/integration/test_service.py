@@ -170,3 +170,22 @@ async def test_alerts_never_carry_client_contact_and_crisis_alerts_say_whom_to_c
     assert "555-0100" not in text and "panic attacks" not in text and "Quinn" not in text
     assert ("Client", "Jane Q. D., age 34") in ordinary.facts and ordinary.call_back is None
     assert urgent.crisis and urgent.call_back.contact == "kim@example.org" and urgent.crisis_evidence == "kill myself"
+
+
+async def test_referring_out_records_the_status_and_a_referred_back_contact_together(service: IntakeService,
+                                                                                     database, profile, clock) -> None:
+    from referbot.referrals import refer_out
+    from referbot.sources import UnknownSource
+
+    await service.handle(Inbound("console", "ann"))
+    done = await say(service, "ann", *ANSWERS, "send")
+    with pytest.raises(UnknownSource):
+        await refer_out(database, profile, done.referral_id, "Nobody We Know", by="cli:t", now=clock())
+    referral = await refer_out(database, profile, done.referral_id, "Lakeshore Eating Disorder Center",
+                               by="cli:t", now=clock())
+    assert referral.status == "referred_out" and len(referral.events) == 2  # the failed attempt wrote nothing
+    assert referral.events[-1].note == "referred to Lakeshore Eating Disorder Center"
+    async with UnitOfWork(database) as uow:
+        colleague = await uow.sources.by_name("Lakeshore Eating Disorder Center")
+        touches = await uow.touchpoints.for_source(colleague.id)
+    assert [(t.kind, t.referral_id) for t in touches] == [("referred_back", done.referral_id)]
