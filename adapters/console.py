@@ -20,12 +20,9 @@ Handler = Callable[[Inbound], Awaitable[Outcome]]
 def parse_typed(line: str, user: str, last_choices: list[str]) -> Inbound:
     """A typed line: `/back` etc. is a command, a bare number picks the numbered choice, else text."""
     stripped = line.strip()
-    if stripped.startswith("/"):
-        name, _, argument = stripped[1:].partition(" ")
-        try:
-            return Inbound(CHANNEL, user, command=Command(name.lower()), argument=argument.strip() or None)
-        except ValueError:
-            return Inbound(CHANNEL, user, text=stripped)
+    command = Command.typed(stripped)
+    if command is not None:
+        return Inbound(CHANNEL, user, command=command[0], argument=command[1])
     if stripped.isdigit() and 1 <= int(stripped) <= len(last_choices):
         return Inbound(CHANNEL, user, choice=last_choices[int(stripped) - 1])
     return Inbound(CHANNEL, user, text=line)

@@ -71,6 +71,19 @@ class Command(str, enum.Enum):
     HELP = "help"
     EDIT = "edit"
 
+    @classmethod
+    def typed(cls, text: str, *, bare_words: bool = False) -> "tuple[Command, str | None] | None":
+        """`/back` or `/edit client_age` as (command, argument); None for anything else. With
+        `bare_words`, `back` alone counts too (for channels that do not deliver slash commands)."""
+        stripped = text.strip()
+        name, _, argument = stripped.removeprefix("/").partition(" ")
+        if not (stripped.startswith("/") or (bare_words and not argument and name.lower() != cls.START.value)):
+            return None
+        try:
+            return cls(name.lower()), argument.strip() or None
+        except ValueError:
+            return None
+
 
 class OutboxKind(str, enum.Enum):
     """What an outbox row asks a notifier to deliver."""

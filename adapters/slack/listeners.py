@@ -25,8 +25,6 @@ from referbot.referrals import UnknownReferral, set_referral_status
 from referbot.service import IntakeService
 
 CHANNEL = "slack"
-#: Slack does not route a slash command typed in a DM to the bot, so these words alone are commands too.
-COMMAND_WORDS = frozenset({"back", "cancel", "restart", "help", "edit"})
 StaffAction = Callable[[dict[str, Any], dict[str, Any], AsyncWebClient], Awaitable[None]]
 _LINK = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 
@@ -48,14 +46,9 @@ def from_slack(text: str) -> str:
 
 def parse_dm(text: str, user_id: str, event_id: str) -> Inbound:
     """A typed DM: `/back` (or just `back`, `cancel`, `restart`, `help`, `edit`) is a command, else text."""
-    stripped = text.strip()
-    name, _, argument = stripped.removeprefix("/").partition(" ")
-    if stripped.startswith("/") or (not argument and name.lower() in COMMAND_WORDS):
-        try:
-            return Inbound(CHANNEL, user_id, command=Command(name.lower()), argument=argument.strip() or None,
-                           event_id=event_id)
-        except ValueError:
-            pass
+    command = Command.typed(text, bare_words=True)
+    if command is not None:
+        return Inbound(CHANNEL, user_id, command=command[0], argument=command[1], event_id=event_id)
     return Inbound(CHANNEL, user_id, text=text, event_id=event_id)
 
 
