@@ -168,12 +168,52 @@ class IssueMatch:
         return {"id": self.id, "score": round(self.score, 1), "evidence": self.evidence}
 
 
+class CrisisKind(str, enum.Enum):
+    """Who is in danger. Each kind has its own crisis resources in the profile."""
+
+    SELF = "self"  # suicide, self-harm
+    OTHERS = "others"  # threats, homicidal ideation, a weapon and a target
+    FROM_OTHERS = "from_others"  # ongoing abuse or violence, strangulation, stalking
+    MEDICAL = "medical"  # overdose, refusing life-sustaining treatment, not eating or drinking for days
+
+
+class RiskLevel(str, enum.Enum):
+    """Three answers, not two: a crisis stops the intake; `ask` puts one kind, direct question about
+    safety to the referrer before going on; `none` goes on."""
+
+    CRISIS = "crisis"
+    ASK = "ask"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class RiskAssessment:
+    """What free text says about danger right now. `kind` and `evidence` are set for crisis and ask;
+    `history` keeps past risk that was seen and deliberately not alarmed on ("hx of OD 2019")."""
+
+    level: RiskLevel = RiskLevel.NONE
+    kind: CrisisKind | None = None
+    evidence: str | None = None
+    history: tuple[str, ...] = ()
+
+    @property
+    def is_crisis(self) -> bool:
+        return self.level is RiskLevel.CRISIS
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"level": self.level.value, "kind": self.kind.value if self.kind else None,
+                "evidence": self.evidence, "history": list(self.history)}
+
+
+NO_RISK = RiskAssessment()
+
+
 @dataclass(frozen=True)
 class CrisisSignal:
-    """Why a text was judged a risk to life: the words that triggered it and what kind of risk."""
+    """Why a text was judged a risk to life: the words that triggered it and who is in danger."""
 
     evidence: str
-    kind: str  # "suicide", "self_harm", "harm_to_others", "danger"
+    kind: CrisisKind
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from referbot.domain import CrisisSignal, FitAssessment, FitVerdict, IntakeFacts, IssueMatch
+from referbot.domain import CrisisKind, CrisisSignal, FitAssessment, FitVerdict, IntakeFacts, IssueMatch
 from referbot.profile import Profile
 
 
@@ -19,7 +19,7 @@ class KeywordAssessor:
     def detect_crisis(self, text: str) -> CrisisSignal | None:
         lowered = text.lower()
         hit = next((w for w in self.CRISIS if w in lowered), None)
-        return CrisisSignal(hit, "suicide") if hit else None
+        return CrisisSignal(hit, CrisisKind.SELF) if hit else None
 
     def assess(self, profile: Profile, facts: IntakeFacts) -> FitAssessment:
         if facts.age is not None and facts.age < 18:

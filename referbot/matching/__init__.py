@@ -6,7 +6,8 @@ once (vocabulary, typo index, patterns) and then answers per message without I/O
 
 from __future__ import annotations
 
-from referbot.domain import CrisisSignal, FitAssessment, IntakeFacts, IssueMatch
+from referbot.domain import (CrisisKind, CrisisSignal, FitAssessment, IntakeFacts, IssueMatch, RiskAssessment,
+                             RiskLevel)
 from referbot.matching.analysis import Analysis, analyse, is_historical
 from referbot.matching.crisis import CrisisDetector, CrisisHit
 from referbot.matching.fit import assess_fit
@@ -24,6 +25,9 @@ _CRISIS_ISSUE_SCORE = 95.0
 # ... and the other way round: what the issue vocabulary (with its misspellings and lay phrasings)
 # recognises as suicidal ideation or self-harm, not negated and not historical, is a crisis too.
 _CRISIS_OF_ISSUE = {"suicidal_ideation": "suicide", "self_harm": "self_harm"}
+# Who is in danger, by the detector's pattern family.
+_KIND_OF_FAMILY = {"suicide": CrisisKind.SELF, "self_harm": CrisisKind.SELF,
+                   "harm_to_others": CrisisKind.OTHERS, "danger": CrisisKind.FROM_OTHERS}
 
 
 class Matcher:
@@ -61,6 +65,13 @@ class Matcher:
                     if h.issue_id in _CRISIS_OF_ISSUE and not is_historical(analysis, h.first, self._rules)]
         return _signal(hits[0], analysis) if hits else None
 
+    def assess_risk(self, text: str) -> RiskAssessment:
+        """Crisis, ask or none for one free-text answer, with who is in danger and the words seen."""
+        signal = self.detect_crisis(text)
+        if signal is None:
+            return RiskAssessment()
+        return RiskAssessment(RiskLevel.CRISIS, signal.kind, signal.evidence)
+
     def assess(self, profile: Profile, facts: IntakeFacts) -> FitAssessment:
         return assess_fit(profile, facts, self.label)
 
@@ -74,4 +85,4 @@ def issue_label(issue_id: str) -> str:
 
 
 def _signal(hit: CrisisHit, analysis: Analysis) -> CrisisSignal:
-    return CrisisSignal(evidence=analysis.evidence(hit.first, hit.last), kind=hit.kind)
+    return CrisisSignal(evidence=analysis.evidence(hit.first, hit.last), kind=_KIND_OF_FAMILY[hit.kind])

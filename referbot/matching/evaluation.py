@@ -101,4 +101,4 @@ def _score_crisis(report: Report, item: dict[str, Any], signal: CrisisSignal | N
         report.crisis_false_alarms += signal is not None
         if signal is not None:
             report.misses.append(f"{item.get('id', '?')}: crisis false alarm on {signal.evidence!r} "
-                                 f"({signal.kind}) | {item['text']}")
+                                 f"({signal.kind.value}) | {item['text']}")

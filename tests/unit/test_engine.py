@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from referbot.domain import Command, ConversationStatus, CrisisSignal
+from referbot.domain import Command, ConversationStatus, CrisisKind, CrisisSignal
 from referbot.engine import ConversationState, Engine, load_flow
 from referbot.engine.flow import FlowError, parse_flow
 
@@ -28,7 +28,7 @@ steps:
 
 
 def crisis_check(text: str) -> CrisisSignal | None:
-    return CrisisSignal("kill myself", "suicide") if "kill myself" in text.lower() else None
+    return CrisisSignal("kill myself", CrisisKind.SELF) if "kill myself" in text.lower() else None
 
 
 @pytest.fixture
@@ -161,7 +161,7 @@ def test_crisis_language_stops_the_intake_at_any_step(engine: Engine) -> None:
 
 
 def test_valid_structured_answers_are_not_read_as_crisis() -> None:
-    engine = Engine(parse_flow(ALL_TYPES_FLOW, "t"), lambda t: CrisisSignal(t, "suicide") if "kms" in t else None,
+    engine = Engine(parse_flow(ALL_TYPES_FLOW, "t"), lambda t: CrisisSignal(t, CrisisKind.SELF) if "kms" in t else None,
                     "988")
     turn = run(engine, [{"text": "R"}, {"text": "1"}, {"text": "1"}, {"text": "y"}, {"text": "2"}, {"text": "9"}])
     assert engine.handle(turn.state, text="kms@example.org").crisis is None
