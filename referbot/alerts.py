@@ -16,6 +16,9 @@ from referbot.views import referral_view, short_name, words
 
 VERDICT_LABELS = {"good_fit": "Good fit", "possible_fit": "Possible fit", "not_a_fit": "Not a fit",
                   "crisis": "Crisis"}
+CRISIS_KIND_LABELS = {"self": "risk to self", "others": "risk to others", "from_others": "danger from others",
+                      "medical": "medical danger"}
+_SAFETY_ANSWERS = {"no": "said no", "unsure": "was not sure", "yes": "said yes"}
 
 
 @dataclass(frozen=True)
@@ -51,10 +54,13 @@ def build_alert(referral: Referral) -> Alert:
              ("Issues", ", ".join(issue_label(issue["id"]) for issue in view["issues"]) or "none recognised"),
              ("Fit", VERDICT_LABELS.get(view["verdict"], words(view["verdict"]))),
              ("Urgency", words(view["urgency"])),
-             ("Came via", view["channel"]))
+             ("Came via", view["channel"]),
+             *risk_facts(referral))
     reasons = tuple((view["fit"] or {}).get("reasons") or ())
+    kind = CRISIS_KIND_LABELS.get(referral.crisis_kind or "", "")
     if not referral.crisis:
-        title = f"New referral #{referral.id}: {VERDICT_LABELS.get(referral.verdict, words(referral.verdict)).lower()}"
+        marker = "URGENT REVIEW: " if referral.urgent_review else ""
+        title = f"{marker}New referral #{referral.id}: {VERDICT_LABELS.get(referral.verdict, words(referral.verdict)).lower()}"
         return Alert(referral.id, False, title, facts, reasons)
     answers = referral.answers or {}
     source_record = referral.source
@@ -63,5 +69,25 @@ def build_alert(referral: Referral) -> Alert:
         contact=answers.get("referrer_contact") or (source_record.contact if source_record else None)
         or "no contact given",
         channel=referral.channel, user_id=referral.referrer_user_id)
-    return Alert(referral.id, True, f"URGENT: possible crisis in referral #{referral.id}", facts, reasons,
-                 call_back, referral.crisis_evidence)
+    title = f"URGENT: possible crisis ({kind or 'kind not recorded'}) in referral #{referral.id}"
+    if any(entry.get("event") == "not_an_emergency" for entry in referral.risk or []):
+        title += "; the referrer later said it was not an emergency"
+    return Alert(referral.id, True, title, facts, reasons, call_back, referral.crisis_evidence)
+
+
+def risk_facts(referral: Referral) -> tuple[tuple[str, str], ...]:
+    """What the intake learnt about danger, for staff: the screening answer, safety questions and
+    how they were answered, a crisis stop the referrer called a false alarm, and past risk."""
+    facts: list[tuple[str, str]] = []
+    for entry in referral.risk or []:
+        event = entry.get("event")
+        if event == "screening":
+            facts.append(("Risk now", f"referrer answered \"{entry.get('answer')}\": review urgently"))
+        elif event == "safety_question":
+            said = _SAFETY_ANSWERS.get(entry.get("answer"), entry.get("answer"))
+            facts.append(("Safety check", f"asked about \"{entry.get('evidence')}\"; the referrer {said}"))
+        elif event == "not_an_emergency":
+            facts.append(("After the crisis stop", "the referrer said it was not an emergency and went on"))
+        elif event == "history":
+            facts.append(("Past risk", str(entry.get("evidence"))))
+    return tuple(facts)

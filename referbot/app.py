@@ -60,7 +60,8 @@ async def open_runtime(*, upgrade: bool = True, clock: Clock = utcnow) -> AsyncI
     try:
         if upgrade:
             await database.upgrade()
-        service = IntakeService(database, profile, load_flow(), Matcher(profile), clock)
+        service = IntakeService(database, profile, load_flow(), Matcher(profile), clock,
+                                alerting=not delivery_warnings(settings, profile))
         yield Runtime(settings, profile, database, service)
     finally:
         await database.dispose()

@@ -256,3 +256,4 @@ class FitAssessment:
     reasons: tuple[str, ...]
     clinicians: tuple[ClinicianFit, ...] = ()
     refer_out: tuple[Colleague, ...] = field(default_factory=tuple)
+    issues_recognised: bool = True

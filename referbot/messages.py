@@ -5,40 +5,64 @@ Plain text only; each adapter escapes it for its channel.
 
 from __future__ import annotations
 
-from referbot.domain import FitAssessment, FitVerdict
+from referbot.domain import CrisisKind, FitAssessment, FitVerdict
 from referbot.profile import Availability, Profile
 
 
-def crisis_message(profile: Profile) -> str:
-    """Shown the moment crisis language is seen: resources first, then what the practice will do."""
-    lines = ["It sounds like someone may be in danger. Please don't wait for us:"]
-    lines += [f"• {r.name}: {r.contact}" + (f" — {r.description}" if r.description else "")
-              for r in profile.crisis.resources]
-    lines.append(f"{profile.practice.name} is not an emergency service and cannot respond right away. "
-                 "We have alerted the practice team urgently, and they will follow up during office hours.")
+_DANGER_HEADLINES = {
+    None: "It sounds like someone may be in danger. Please don't wait for us:",
+    CrisisKind.SELF: "It sounds like the client may be at risk of harming themselves. Please don't wait for us:",
+    CrisisKind.OTHERS: "It sounds like someone may be at risk of being harmed by the client. Please don't wait for us:",
+    CrisisKind.FROM_OTHERS: "It sounds like the client may be in danger from someone. Please don't wait for us:",
+    CrisisKind.MEDICAL: "It sounds like the client may be in medical danger. Please don't wait for us:",
+}
+
+
+def crisis_message(profile: Profile, kind: CrisisKind | None, alerting: bool) -> str:
+    """Shown the moment danger is seen: the resources for that kind first, then what the practice
+    will do. It says the team was alerted only when a channel can actually deliver the alert."""
+    lines = [_DANGER_HEADLINES[kind]]
+    lines += [f"• {r.name}: {r.contact}" + (f" ({r.description})" if r.description else "")
+              for r in profile.crisis.for_kind(kind)]
+    follow_up = ("We have alerted the practice team urgently, and they will follow up during office hours."
+                 if alerting else
+                 f"Please also contact the practice directly: {_reach(profile)}.")
+    lines.append(f"{profile.practice.name} is not an emergency service and cannot respond right away. {follow_up}")
     return "\n".join(lines)
 
 
 _HEADLINES = {
-    FitVerdict.GOOD_FIT: "Good news: this looks like a good fit for {practice}.",
+    FitVerdict.GOOD_FIT: "This looks like a good fit for {practice}.",
     FitVerdict.POSSIBLE_FIT: "This may be a fit for {practice}; the team will review it and confirm.",
-    FitVerdict.NOT_A_FIT: "Thank you. Honestly, {practice} is probably not the right fit for this client.",
+    FitVerdict.NOT_A_FIT: "Honestly, {practice} is probably not the right fit for this client.",
 }
+_UNRECOGNISED = ("I couldn't tell from the description what the client needs, so a clinician will read it "
+                 "and reply.")
 
 
 def verdict_message(profile: Profile, assessment: FitAssessment, referral_id: int) -> str:
-    """The honest answer a referrer gets after confirming, with where else to turn when it is not a fit."""
+    """The one closing message a referrer gets after confirming: receipt, the honest answer with
+    its reasons (grouped per clinician), where else to turn when it is not a fit, and how to
+    reach the practice. Nothing recognised is never a "good fit"."""
     practice = profile.practice
-    lines = [_HEADLINES[assessment.verdict].format(practice=practice.name)]
+    lines = [f"Thank you: referral #{referral_id} has been received."]
+    unclear = not assessment.issues_recognised and assessment.verdict is not FitVerdict.NOT_A_FIT
+    lines.append(_UNRECOGNISED if unclear else _HEADLINES[assessment.verdict].format(practice=practice.name))
     lines += [f"• {reason}" for reason in assessment.reasons]
     if assessment.verdict is FitVerdict.NOT_A_FIT and assessment.refer_out:
         lines.append("Colleagues we trust who may be able to help:")
-        lines += [f"• {c.name} — {c.contact}" for c in assessment.refer_out]
+        lines += [f"• {c.name}: {c.contact}" for c in assessment.refer_out]
     elif assessment.verdict is not FitVerdict.NOT_A_FIT:
         days = practice.response_time_business_days
         lines.append(f"Someone from the practice will reach out within {days} business day{'s' * (days != 1)}.")
-    lines.append(f"Your referral number is #{referral_id}. Questions: {practice.contact.one_line()}")
+    lines.append(f"Questions: {_reach(profile)}")
     return "\n".join(lines)
+
+
+def _reach(profile: Profile) -> str:
+    """How a referrer reaches the practice: phone and email, not the street address or website."""
+    contact = profile.practice.contact
+    return " · ".join(v for v in (contact.phone, contact.email) if v) or contact.one_line()
 
 
 def guidelines_message(profile: Profile) -> str:

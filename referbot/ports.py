@@ -9,16 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from referbot.domain import CrisisSignal, FitAssessment, IntakeFacts, IssueMatch, OutboxKind
+from referbot.domain import FitAssessment, IntakeFacts, IssueMatch, OutboxKind, RiskAssessment
 from referbot.profile import Profile
 
 
 class Assessor(Protocol):
-    """Reads free text for issues and crisis language, and judges fit against the profile."""
+    """Reads free text for issues and for danger (crisis, ask, none), and judges fit against the profile."""
 
     def find_issues(self, text: str) -> list[IssueMatch]: ...
 
-    def detect_crisis(self, text: str) -> CrisisSignal | None: ...
+    def assess_risk(self, text: str) -> RiskAssessment: ...
 
     def assess(self, profile: Profile, facts: IntakeFacts) -> FitAssessment: ...
 

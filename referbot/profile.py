@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from referbot.domain import SourceType
+from referbot.domain import CrisisKind, SourceType
 
 
 class ProfileError(Exception):
@@ -179,17 +179,34 @@ class CrisisResource(_Model):
 
 
 def _default_crisis_resources() -> list[CrisisResource]:
-    return [
-        CrisisResource(name="988 Suicide & Crisis Lifeline", contact="call or text 988",
-                       description="24/7, free and confidential (US)"),
-        CrisisResource(name="Emergency services", contact="911",
-                       description="if someone is in immediate danger"),
-    ]
+    return [CrisisResource(name="Emergency services", contact="911",
+                           description="if someone is in immediate danger")]
+
+
+def _default_resources_by_kind() -> dict[CrisisKind, list[CrisisResource]]:
+    """Common US lines for each kind of danger; a practice elsewhere replaces them in its profile."""
+    lifeline = CrisisResource(name="988 Suicide & Crisis Lifeline", contact="call or text 988",
+                              description="24/7, free and confidential")
+    return {
+        CrisisKind.SELF: [lifeline, CrisisResource(name="Crisis Text Line", contact="text HOME to 741741")],
+        CrisisKind.OTHERS: [lifeline],
+        CrisisKind.FROM_OTHERS: [
+            CrisisResource(name="National Domestic Violence Hotline", contact="1-800-799-7233 or text START to 88788",
+                           description="24/7, for anyone being hurt, threatened or stalked"),
+            CrisisResource(name="Childhelp National Child Abuse Hotline", contact="1-800-422-4453",
+                           description="24/7, when a child is being hurt")],
+        CrisisKind.MEDICAL: [CrisisResource(name="Poison Control", contact="1-800-222-1222",
+                                            description="24/7, for an overdose or a poisoning")],
+    }
 
 
 class Crisis(_Model):
+    """Where people in danger are sent: `resources` for every kind of danger (emergency services),
+    `by_kind` the lines for danger to self, to others, from others, and medical danger."""
+
     country: str = "US"
     resources: list[CrisisResource] = Field(default_factory=_default_crisis_resources)
+    by_kind: dict[CrisisKind, list[CrisisResource]] = Field(default_factory=_default_resources_by_kind)
 
     @field_validator("resources")
     @classmethod
@@ -197,6 +214,14 @@ class Crisis(_Model):
         if not value:
             raise ValueError("list at least one crisis resource; people in danger must be told where to turn")
         return value
+
+    def for_kind(self, kind: CrisisKind | None) -> list[CrisisResource]:
+        """Emergency lines first, then those for this kind (every kind's when unknown); each once."""
+        extra = self.by_kind.get(kind, []) if kind else [r for rs in self.by_kind.values() for r in rs]
+        chosen: dict[str, CrisisResource] = {}
+        for resource in [*self.resources, *extra]:
+            chosen.setdefault(resource.name, resource)
+        return list(chosen.values())
 
 
 class Staff(_Model):

@@ -14,8 +14,9 @@ from typing import Any, Callable
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from referbot.domain import (Command, ConversationStatus, CrisisSignal, FitAssessment, FitVerdict, Inbound,
-                             IntakeFacts, OutboxKind, ReferralStatus, Reply, SourceType, TouchpointKind)
+from referbot.domain import (Command, ConversationStatus, CrisisKind, FitAssessment, FitVerdict, Inbound,
+                             IntakeFacts, OutboxKind, ReferralStatus, Reply, RiskAssessment, SourceType,
+                             TouchpointKind)
 from referbot.engine import ConversationState, Engine, Flow, Turn
 from referbot.messages import crisis_message, verdict_message
 from referbot.ports import Assessor
@@ -65,13 +66,15 @@ class IntakeService:
     """Runs intakes for every channel against one database."""
 
     def __init__(self, database: Database, profile: Profile, flow: Flow, assessor: Assessor,
-                 clock: Clock = utcnow) -> None:
+                 clock: Clock = utcnow, *, alerting: bool = True) -> None:
+        """`alerting` says whether any channel can deliver alerts to staff: only then does the
+        crisis message tell the referrer that the practice was alerted."""
         self.database = database
         self.profile = profile
         self.assessor = assessor
         self.clock = clock
-        self.engine = Engine(flow.for_practice(profile.practice.name), assessor.detect_crisis,
-                             crisis_message(profile))
+        self.engine = Engine(flow.for_practice(profile.practice.name), assessor.assess_risk,
+                             lambda kind: crisis_message(profile, kind, alerting))
         #: Called after a commit that enqueued an alert, so the outbox worker delivers it at once.
         self.on_alert: Callable[[], None] = lambda: None
 
@@ -105,11 +108,13 @@ class IntakeService:
             replies = list(turn.replies)
             verdict: FitVerdict | None = None
             if turn.submitted or turn.crisis is not None:
-                referral, assessment = await self._store_referral(uow, conversation, turn.state, turn.crisis, now)
+                referral, assessment = await self._store_referral(uow, conversation, turn, now)
                 conversation.referral_id = referral.id
                 verdict = FitVerdict(referral.verdict)
-                if assessment is not None:
-                    replies.append(Reply(verdict_message(self.profile, assessment, referral.id)))
+                if assessment is not None:  # the one closing message replaces the flow's "done"
+                    replies = [Reply(verdict_message(self.profile, assessment, referral.id))]
+            elif turn.continued and conversation.referral_id is not None:
+                await self._record_risk(uow, conversation.referral_id, turn.state, now)
             self._save_state(conversation, turn.state, now)
             await uow.commit()
             if conversation.referral_id is not None and (turn.submitted or turn.crisis is not None):
@@ -153,13 +158,19 @@ class IntakeService:
 
     # --- referrals ------------------------------------------------------------------------------
 
-    async def _store_referral(self, uow: UnitOfWork, conversation: Conversation, state: ConversationState,
-                              crisis: CrisisSignal | None, now: datetime) -> tuple[Referral, FitAssessment | None]:
-        """Record the referral with its source, and enqueue the alert in the same transaction."""
-        answers = dict(state.answers)
-        source = await self._source_for(uow, conversation, answers, now)
+    async def _store_referral(self, uow: UnitOfWork, conversation: Conversation, turn: Turn,
+                              now: datetime) -> tuple[Referral, FitAssessment | None]:
+        """Record the referral with its source, and enqueue the alert in the same transaction.
+
+        A crisis stop records the referral at once (the urgent alert must not wait for the rest of
+        the intake). If the referrer then says it is not an emergency and completes the intake,
+        the same referral is completed: it keeps the crisis and gains the fit, and a second alert
+        (the completed referral) follows the crisis alert.
+        """
+        answers = dict(turn.state.answers)
+        existing = await uow.referrals.get(conversation.referral_id) if conversation.referral_id else None
         assessment = None
-        if crisis is None:
+        if turn.crisis is None:
             facts = intake_facts(answers, self.assessor)
             assessment = self.assessor.assess(self.profile, facts)
             issues, verdict, fit = [m.to_dict() for m in facts.issues], assessment.verdict, fit_record(assessment)
@@ -167,23 +178,45 @@ class IntakeService:
             text = answers.get("presenting_issues") or ""
             issues, verdict, fit = [m.to_dict() for m in self.assessor.find_issues(text)], FitVerdict.CRISIS, {}
         consent = bool(answers.get("consent_to_contact"))
-        referral = Referral(
-            source_id=source.id if source else None, channel=conversation.channel,
-            referrer_user_id=conversation.user_id, client_name=answers.get("client_name"),
-            client_age=answers.get("client_age"), presenting_issues=answers.get("presenting_issues"),
-            issues=issues, therapy_format=answers.get("therapy_format"), modality=answers.get("modality"),
+        fields = dict(
+            client_name=answers.get("client_name"), client_age=answers.get("client_age"),
+            presenting_issues=answers.get("presenting_issues"), issues=issues,
+            therapy_format=answers.get("therapy_format"), modality=answers.get("modality"),
             urgency=answers.get("urgency"), payment=answers.get("payment"), consent_to_contact=consent,
             consent_to_update=consent and bool(answers.get("consent_to_update")),
             client_contact=answers.get("client_contact") if consent else None, answers=answers,
-            verdict=verdict.value, fit=fit, crisis=crisis is not None,
-            crisis_evidence=crisis.evidence if crisis else None, status=ReferralStatus.NEW.value,
-            created_at=now, updated_at=now)
-        await uow.referrals.add(referral, by=f"{conversation.channel}:{conversation.user_id}")
-        if source is not None:
-            await uow.touchpoints.add(source, TouchpointKind.REFERRAL_RECEIVED, at=now, referral_id=referral.id)
-        kind = OutboxKind.CRISIS_ALERT if crisis else OutboxKind.REFERRAL_ALERT
-        await uow.outbox.enqueue(kind, f"{kind.value}:{referral.id}", {"referral_id": referral.id}, now)
+            risk=list(turn.state.risk_log), urgent_review=_needs_urgent_review(turn.state.risk_log),
+            updated_at=now)
+        if turn.crisis is not None:
+            fields.update(_crisis_fields(turn.crisis, existing))
+        else:
+            fields.update(verdict=verdict.value, fit=fit)
+        if existing is None:
+            source = await self._source_for(uow, conversation, answers, now)
+            values = {"crisis": False, "verdict": verdict.value, "fit": fit, **fields}
+            referral = Referral(source_id=source.id if source else None, channel=conversation.channel,
+                                referrer_user_id=conversation.user_id, status=ReferralStatus.NEW.value,
+                                created_at=now, **values)
+            await uow.referrals.add(referral, by=f"{conversation.channel}:{conversation.user_id}")
+            if source is not None:
+                await uow.touchpoints.add(source, TouchpointKind.REFERRAL_RECEIVED, at=now, referral_id=referral.id)
+        else:
+            referral = existing
+            for name, value in fields.items():
+                setattr(referral, name, value)
+        crises = sum(1 for entry in turn.state.risk_log if entry.get("event") == "crisis")
+        kind = OutboxKind.CRISIS_ALERT if turn.crisis else OutboxKind.REFERRAL_ALERT
+        # Each crisis stop is its own alert; the completed referral is alerted once.
+        key = f"{kind.value}:{referral.id}" + (f":{crises}" if turn.crisis and crises > 1 else "")
+        await uow.outbox.enqueue(kind, key, {"referral_id": referral.id}, now)
         return referral, assessment
+
+    async def _record_risk(self, uow: UnitOfWork, referral_id: int, state: ConversationState, now: datetime) -> None:
+        """Keep the referral's risk record current when the referrer says a crisis stop was a false alarm."""
+        referral = await uow.referrals.get(referral_id)
+        if referral is not None:
+            referral.risk = list(state.risk_log)
+            referral.updated_at = now
 
     async def _source_for(self, uow: UnitOfWork, conversation: Conversation, answers: dict[str, Any],
                           now: datetime) -> Source | None:
@@ -212,3 +245,17 @@ class IntakeService:
         """Fill in what the referrer told us that the source record lacks (never overwrite)."""
         source.contact = source.contact or answers.get("referrer_contact")
         source.organisation = source.organisation or answers.get("referrer_organisation")
+
+
+def _crisis_fields(risk: RiskAssessment, existing: Referral | None) -> dict[str, Any]:
+    """A crisis keeps every piece of evidence seen during the intake, newest last."""
+    evidence = risk.evidence or ""
+    if existing is not None and existing.crisis_evidence and evidence not in existing.crisis_evidence:
+        evidence = f"{existing.crisis_evidence}; {evidence}" if evidence else existing.crisis_evidence
+    kind = (risk.kind or CrisisKind.SELF).value
+    return {"crisis": True, "crisis_evidence": evidence or None, "crisis_kind": kind,
+            "verdict": FitVerdict.CRISIS.value, "fit": {}}
+
+
+def _needs_urgent_review(risk_log: list[dict[str, Any]]) -> bool:
+    return any(entry.get("urgent_review") for entry in risk_log)

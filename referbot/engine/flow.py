@@ -14,6 +14,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from referbot.domain import CrisisKind
+
 
 class FlowError(Exception):
     """A flow file that cannot be used; the message names the file and the step."""
@@ -38,10 +40,15 @@ PROSE_TYPES = frozenset({StepType.TEXT, StepType.CHOICE, StepType.MULTI_CHOICE, 
 
 
 class FlowChoice(BaseModel):
+    """One option. On a screening step, `crisis` makes picking it a crisis stop of that kind, and
+    `urgent_review` lets the intake go on but marks the referral for urgent review."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: str
     label: str
     synonyms: list[str] = Field(default_factory=list)
+    crisis: CrisisKind | None = None
+    urgent_review: bool = False
 
 
 class Step(BaseModel):

@@ -15,7 +15,10 @@ class ConversationState:
     `answers` holds every answer given (None for a skipped optional step); `history` is the stack
     of steps asked, for /back; `known` lists steps answered from a returning referrer's record;
     `draft` holds the toggles of a multi-choice step not yet confirmed; `editing` is set while
-    the referrer changes one answer from the summary.
+    the referrer changes one answer from the summary. `pending` holds an answer not yet taken
+    while the referrer is asked about safety, or after a crisis stop, so that "no" or "not an
+    emergency" carries on exactly where they were; `risk_log` records every screening answer,
+    safety question, crisis stop and false alarm, and goes onto the referral.
     """
 
     flow_id: str
@@ -27,6 +30,8 @@ class ConversationState:
     draft: list[str] = field(default_factory=list)
     editing: bool = False
     choosing_edit: bool = False
+    pending: dict[str, Any] | None = None
+    risk_log: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

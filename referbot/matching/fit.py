@@ -55,10 +55,13 @@ def assess_fit(profile: Profile, facts: IntakeFacts, label: Label) -> FitAssessm
     clinicians = tuple(ClinicianFit(c.name, j.verdict, j.score, (*j.strengths, *j.blockers, *j.cautions))
                        for c, j in ranked)
     best = clinicians[0]
-    if best.verdict is not FitVerdict.NOT_A_FIT:
-        return FitAssessment(best.verdict, _with_name(best), clinicians)
-    return FitAssessment(FitVerdict.NOT_A_FIT, _practice_blockers(ranked, facts.age), clinicians,
-                         _colleagues(profile, issues))
+    if best.verdict is FitVerdict.NOT_A_FIT:
+        return FitAssessment(FitVerdict.NOT_A_FIT, _practice_blockers(ranked, facts.age), clinicians,
+                             _colleagues(profile, issues), issues_recognised=bool(issues))
+    if not issues:  # nothing to judge the fit on: a clinician reads it, it is never "good fit"
+        return FitAssessment(FitVerdict.POSSIBLE_FIT, ("no presenting issue recognised in the description",),
+                             clinicians, issues_recognised=False)
+    return FitAssessment(best.verdict, _with_name(best), clinicians)
 
 
 def _issue_ids(facts: IntakeFacts) -> list[str]:
@@ -198,7 +201,8 @@ def _join(parts: Iterable[str]) -> str:
 
 
 def _with_name(fit: ClinicianFit) -> tuple[str, ...]:
-    return tuple(f"{fit.name}: {reason}" for reason in fit.reasons)
+    """The clinician's reasons on one line under their name, so the name is not repeated."""
+    return (f"{fit.name}: {'; '.join(fit.reasons)}",) if fit.reasons else ()
 
 
 def _practice_blockers(ranked: list[tuple[Clinician, _Judgement]], age: int | None) -> tuple[str, ...]:
@@ -211,8 +215,9 @@ def _practice_blockers(ranked: list[tuple[Clinician, _Judgement]], age: int | No
     shared = set.intersection(*(set(j.blockers) for _, j in ranked))
     reasons += [b for b in ranked[0][1].blockers if b in shared and not (age_blocked and b.startswith("age "))]
     for clinician, judgement in ranked:
-        reasons += [f"{clinician.name}: {b}" for b in judgement.blockers
-                    if b not in shared and not (age_blocked and b.startswith("age "))]
+        own = [b for b in judgement.blockers if b not in shared and not (age_blocked and b.startswith("age "))]
+        if own:
+            reasons.append(f"{clinician.name}: {'; '.join(own)}")
     return tuple(dict.fromkeys(reasons))
 
 

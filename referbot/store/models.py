@@ -15,7 +15,7 @@ from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Index, Integer, Met
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from referbot.domain import (ConversationStatus, FitVerdict, NudgeKind, NudgeState, OutboxKind, ReferralStatus,
+from referbot.domain import (ConversationStatus, CrisisKind, FitVerdict, NudgeKind, NudgeState, OutboxKind, ReferralStatus,
                              SourceType, TouchpointKind)
 
 NAMING = {
@@ -110,6 +110,12 @@ class Referral(Base):
     fit: Mapped[dict[str, Any]] = mapped_column(default=dict)
     crisis: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     crisis_evidence: Mapped[str | None] = mapped_column(Text)
+    crisis_kind: Mapped[str | None] = mapped_column(_enum(CrisisKind), nullable=True)
+    #: Set when the referrer was not sure about the client's safety: the practice looks first.
+    urgent_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The risk record: screening answer, safety questions asked and answered, crisis stops, false
+    #: alarms, and past risk noted without alarm (the engine's risk log).
+    risk: Mapped[list[Any]] = mapped_column(default=list)
     status: Mapped[str] = mapped_column(_enum(ReferralStatus), default=ReferralStatus.NEW.value, index=True)
     created_at: Mapped[datetime] = mapped_column(index=True)
     updated_at: Mapped[datetime]

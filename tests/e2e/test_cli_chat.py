@@ -9,7 +9,8 @@ from tests.e2e.cli import JsonlChat, referbot
 
 INTAKE = [{"text": "Dr. Ann Lee"}, {"choice": "physician"}, {"text": "Lakeview Family Medicine"},
           {"text": "ann.lee@lakeview.example"}, {"text": "J."}, {"text": "34"},
-          {"text": "panic attacks, not sleeping, worried all the time"}, {"choice": "__skip"},
+          {"text": "panic attacks, not sleeping, worried all the time"}, {"choice": "none_known"},
+          {"choice": "__skip"},
           {"choice": "individual"}, {"choice": "either"}, {"text": "skip"}, {"choice": "routine"},
           {"choice": "insurance"}, {"text": "Aetna"}, {"choice": "yes"}, {"text": "(312) 555-0100"},
           {"choice": "yes"}, {"text": "prefers mornings"}]
@@ -41,11 +42,11 @@ def test_killed_mid_intake_resumes_exactly_where_it_was(tmp_path: Path) -> None:
     chat = JsonlChat(tmp_path, "ann")
     for item in INTAKE[:7]:
         reply = chat.send(item)
-    assert reply["step"] == "therapy_needs"
+    assert reply["step"] == "current_risk"
     chat.kill()  # SIGKILL: no chance to clean up
 
     chat = JsonlChat(tmp_path, "ann")
-    assert chat.first["step"] == "therapy_needs"
+    assert chat.first["step"] == "current_risk"
     assert "pick up where we left off" in chat.first["messages"][0]["text"]
     for item in INTAKE[7:]:
         reply = chat.send(item)

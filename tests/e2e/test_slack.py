@@ -29,7 +29,7 @@ SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 ALERTS = "C0ALERTS"
 STAFF, OTHER_STAFF, OUTSIDER = "U012AB3CD", "U045EF6GH", "U0OUTSIDE"
 ANSWERS = ["Dr. Ann Lee", "physician", "Lakeview Family Medicine", "ann.lee@lakeview.example", "Jane Quinn Doe",
-           "34", "panic attacks and not sleeping", "skip", "individual", "either", "skip", "routine",
+           "34", "panic attacks and not sleeping", "no", "skip", "individual", "either", "skip", "routine",
            "private pay", "yes", "(312) 555-0100", "yes", "evenings only", "send"]
 HOSTILE = ("<!channel>", "<@U123>", "<https://evil.example|click here>")
 #: Outbox delivery and the DM intake run on both backends; the rest is storage-neutral translation.
@@ -351,7 +351,7 @@ async def test_slash_command_answers_staff_and_refuses_others(slack: Slack) -> N
 #: ("say", text) types a message, ("press", value) presses the button with that choice id.
 DM_SCRIPT = [("say", "hello"), ("say", "Dr. Ann Lee"), ("press", "physician"), ("say", "Lakeview & Co"),
              ("say", "<mailto:ann@lakeview.example|ann@lakeview.example>"), ("say", "J."), ("say", "34"),
-             ("say", "panic attacks"), ("press", "__skip"), ("press", "individual"), ("press", "either"),
+             ("say", "panic attacks"), ("press", "none_known"), ("press", "__skip"), ("press", "individual"), ("press", "either"),
              ("say", "skip"), ("press", "routine"), ("press", "private_pay"), ("press", "yes"),
              ("say", "(312) 555-0100"), ("press", "no"), ("say", "back"), ("press", "yes"), ("say", "skip"),
              ("press", "submit")]

@@ -160,7 +160,7 @@ async def test_sources_link_asks_telegram_for_the_username(tmp_path: Path, datab
 
 
 INTAKE = ["Dr. Ann Lee", "physician", "Lakeview Family Medicine", "ann.lee@lakeview.example", "J.", "34",
-          "panic attacks", "skip", "individual", "either", "skip", "routine", "private pay", "no", "skip", "send"]
+          "panic attacks", "no", "skip", "individual", "either", "skip", "routine", "private pay", "no", "skip", "send"]
 
 
 async def test_nudge_reaches_staff_with_buttons_and_done_is_recorded(database, profile, clock, api) -> None:

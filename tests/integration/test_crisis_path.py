@@ -13,7 +13,8 @@ from referbot.store import UnitOfWork
 
 ANSWERS = {"referrer_name": "Dr. Ann Lee", "referrer_role": "physician", "referrer_organisation": "Lakeview",
            "referrer_contact": "ann@lakeview.example", "client_name": "J.", "client_age": "34",
-           "presenting_issues": "panic attacks", "therapy_needs": "CBT", "therapy_format": "individual",
+           "presenting_issues": "panic attacks", "current_risk": "none known",
+           "therapy_needs": "CBT", "therapy_format": "individual",
            "modality": "either", "language": "English", "urgency": "routine", "payment": "insurance",
            "insurance_name": "Aetna", "consent_to_contact": "yes", "client_contact": "(312) 555-0100",
            "consent_to_update": "yes", "notes": "mornings"}

@@ -15,7 +15,7 @@ from referbot.store.models import OutboxMessage, Touchpoint
 from tests.fakes import KeywordAssessor
 
 ANSWERS = ["Dr. Ann Lee", "physician", "Lakeview Family Medicine", "ann.lee@lakeview.example", "J.", "34",
-           "panic attacks and not sleeping", "skip", "individual", "either", "skip", "routine", "private pay",
+           "panic attacks and not sleeping", "no", "skip", "individual", "either", "skip", "routine", "private pay",
            "yes", "(312) 555-0100", "yes", "evenings only"]
 
 
@@ -54,7 +54,7 @@ async def test_whole_intake_stores_referral_source_touchpoint_and_alert(service:
 
 async def test_without_consent_no_client_contact_is_kept(service: IntakeService, database) -> None:
     await service.handle(Inbound("console", "bo"))
-    outcome = await say(service, "bo", *ANSWERS[:13], "no", "skip", "send")
+    outcome = await say(service, "bo", *ANSWERS[:14], "no", "skip", "send")
     async with UnitOfWork(database) as uow:
         referral = await uow.referrals.get(outcome.referral_id)
     assert referral.client_contact is None and not referral.consent_to_contact

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from referbot.domain import Command, ConversationStatus, CrisisKind, CrisisSignal
+from referbot.domain import Command, ConversationStatus, CrisisKind, RiskAssessment, RiskLevel
+from tests.fakes import KeywordAssessor
 from referbot.engine import ConversationState, Engine, load_flow
 from referbot.engine.flow import FlowError, parse_flow
 
@@ -27,13 +28,16 @@ steps:
 """
 
 
-def crisis_check(text: str) -> CrisisSignal | None:
-    return CrisisSignal("kill myself", CrisisKind.SELF) if "kill myself" in text.lower() else None
+crisis_check = KeywordAssessor().assess_risk
+
+
+def crisis_message(kind: CrisisKind | None) -> str:
+    return f"CALL 988 ({kind.value if kind else 'any'})"
 
 
 @pytest.fixture
 def engine() -> Engine:
-    return Engine(parse_flow(ALL_TYPES_FLOW, "test"), crisis_check, "CALL 988")
+    return Engine(parse_flow(ALL_TYPES_FLOW, "test"), crisis_check, crisis_message)
 
 
 def run(engine: Engine, inputs: list[dict]):
@@ -161,14 +165,15 @@ def test_crisis_language_stops_the_intake_at_any_step(engine: Engine) -> None:
 
 
 def test_valid_structured_answers_are_not_read_as_crisis() -> None:
-    engine = Engine(parse_flow(ALL_TYPES_FLOW, "t"), lambda t: CrisisSignal(t, CrisisKind.SELF) if "kms" in t else None,
-                    "988")
+    engine = Engine(parse_flow(ALL_TYPES_FLOW, "t"),
+                    lambda t: RiskAssessment(RiskLevel.CRISIS, CrisisKind.SELF, t) if "kms" in t else RiskAssessment(),
+                    crisis_message)
     turn = run(engine, [{"text": "R"}, {"text": "1"}, {"text": "1"}, {"text": "y"}, {"text": "2"}, {"text": "9"}])
     assert engine.handle(turn.state, text="kms@example.org").crisis is None
 
 
 def test_returning_referrer_is_not_asked_who_they_are() -> None:
-    engine = Engine(load_flow(), crisis_check, "988")
+    engine = Engine(load_flow(), crisis_check, crisis_message)
     turn = engine.start({"referrer_name": "Dr. Lee", "referrer_role": "physician", "referrer_contact": "l@x.org",
                          "referrer_organisation": "Clinic", "client_name": "not a known step"}, name="Dr. Lee")
     assert "Welcome back, Dr. Lee" in turn.replies[0].text
@@ -184,9 +189,9 @@ def test_intake_flow_has_the_required_steps() -> None:
 
 
 def test_client_contact_is_only_asked_with_consent() -> None:
-    engine = Engine(load_flow(), crisis_check, "988")
+    engine = Engine(load_flow(), crisis_check, crisis_message)
     turn = engine.start()
-    for text in ["Ann", "physician", "skip", "ann@x.org", "J", "30", "panic", "skip", "individual", "either",
+    for text in ["Ann", "physician", "skip", "ann@x.org", "J", "30", "panic", "no", "skip", "individual", "either",
                  "skip", "routine", "private pay", "no"]:
         turn = engine.handle(turn.state, text=text)
     assert turn.state.step == "notes"

@@ -28,7 +28,8 @@ def test_good_fit_with_reasons(matcher, profile) -> None:
                                            insurance_name="BCBS"))
     assert result.verdict is FitVerdict.GOOD_FIT
     assert result.clinicians[0].name == "Dr. Maya Okafor"
-    assert "Dr. Maya Okafor: specialises in anxiety and trauma / ptsd" in result.reasons
+    [reasons] = result.reasons  # one line per clinician: the name once, then every reason
+    assert reasons.startswith("Dr. Maya Okafor: specialises in anxiety and trauma / ptsd; sees ages 18–75")
     assert any("in network with Blue Cross Blue Shield" in r for r in result.reasons)
     assert result.refer_out == ()
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from referbot.domain import CrisisKind
 from referbot.profile import Availability, ProfileError, load_profile, parse_profile
 from tests.conftest import EXAMPLE_PROFILE
 
@@ -25,10 +26,25 @@ def test_example_profile_is_a_complete_group_practice() -> None:
     assert not profile.staff.includes("slack", "U999") and not profile.staff.includes("console", "U012AB3CD")
 
 
-def test_defaults_give_us_crisis_resources_988_and_911() -> None:
+def test_defaults_give_us_crisis_resources_per_kind() -> None:
     profile = parse_profile(MINIMAL)
-    contacts = " ".join(r.contact for r in profile.crisis.resources)
-    assert "988" in contacts and "911" in contacts
+    by_kind = {kind: " ".join(r.contact for r in profile.crisis.for_kind(kind)) for kind in CrisisKind}
+    assert "988" in by_kind[CrisisKind.SELF] and "911" in by_kind[CrisisKind.SELF]
+    assert "1-800-799-7233" in by_kind[CrisisKind.FROM_OTHERS] and "911" in by_kind[CrisisKind.FROM_OTHERS]
+    assert "1-800-222-1222" in by_kind[CrisisKind.MEDICAL]
+    assert all(contacts.startswith("911") for contacts in by_kind.values())  # emergency services first
+
+
+def test_a_practice_elsewhere_replaces_the_lines_per_kind() -> None:
+    profile = parse_profile(MINIMAL + """
+crisis:
+  country: GB
+  resources: [{name: Emergency services, contact: "999"}]
+  by_kind:
+    self: [{name: Samaritans, contact: "116 123"}]
+""")
+    assert [r.name for r in profile.crisis.for_kind(CrisisKind.SELF)] == ["Emergency services", "Samaritans"]
+    assert [r.name for r in profile.crisis.for_kind(CrisisKind.OTHERS)] == ["Emergency services"]
 
 
 @pytest.mark.parametrize("text, expected", [
