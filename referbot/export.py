@@ -23,7 +23,8 @@ KINDS = ("referrals", "sources", "touchpoints")
 FORMATS = ("csv", "json")
 LIST_SEPARATOR = ";"
 
-REFERRAL_COLUMNS = ("id", "created_at", "status", "verdict", "crisis", "channel", "source", "source_type",
+REFERRAL_COLUMNS = ("id", "created_at", "status", "verdict", "crisis", "crisis_kind", "urgent_review", "channel",
+                    "source", "source_type",
                     "client_name", "client_age", "issues", "therapy_format", "modality", "urgency", "payment",
                     "consent_to_contact", "consent_to_update", "fit_reasons", "first_contact_at", "history")
 #: Added by `include_contact=True`: what only practice staff may see.

@@ -32,6 +32,8 @@ def referral_view(referral: Referral, *, full: bool = True) -> dict[str, Any]:
         "status": referral.status,
         "verdict": referral.verdict,
         "crisis": referral.crisis,
+        "crisis_kind": referral.crisis_kind,
+        "urgent_review": referral.urgent_review,
         "channel": referral.channel,
         "source": referral.source.name if referral.source else None,
         "source_type": referral.source.type if referral.source else None,
@@ -53,6 +55,7 @@ def referral_view(referral: Referral, *, full: bool = True) -> dict[str, Any]:
             "presenting_issues": referral.presenting_issues,
             "client_contact": referral.client_contact,
             "crisis_evidence": referral.crisis_evidence,
+            "risk": referral.risk,
             "answers": referral.answers,
         })
     return view

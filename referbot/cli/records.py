@@ -28,7 +28,7 @@ def list_referrals(as_json: bool = typer.Option(False, "--json", help="Print JSO
     from referbot.app import open_runtime
     from referbot.domain import ReferralStatus
     from referbot.store import UnitOfWork
-    from referbot.views import referral_view
+    from referbot.views import referral_view, words
 
     try:
         wanted = ReferralStatus(status) if status else None
@@ -46,7 +46,8 @@ def list_referrals(as_json: bool = typer.Option(False, "--json", help="Print JSO
     if not rows:
         typer.echo("No referrals yet.")
     for row in rows:
-        flag = "  CRISIS" if row["crisis"] else ""
+        flag = ("  CRISIS" + (f" ({words(row['crisis_kind'])})" if row["crisis_kind"] else "") if row["crisis"] else "") \
+            + ("  URGENT REVIEW" if row["urgent_review"] else "")
         typer.echo(f"#{row['id']:<4} {row['created_at'][:16]}  {row['status']:<15} {row['verdict']:<13} "
                    f"{row['client_name'] or '?'} ({row['client_age'] or '?'}) from {row['source'] or 'unknown'}{flag}")
 

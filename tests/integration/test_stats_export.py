@@ -43,7 +43,8 @@ async def test_referral_rows_are_flat_and_leave_out_client_contact(database) -> 
     r1 = next(row for row in rows if row["id"] == ids["r1"])
     assert r1 == {
         "id": ids["r1"], "created_at": "2026-01-14T09:00:00+00:00", "status": "consult_booked", "verdict": "good_fit",
-        "crisis": False, "channel": "telegram", "source": ANN, "source_type": "physician", "client_name": "Client r1",
+        "crisis": False, "crisis_kind": None, "urgent_review": False, "channel": "telegram", "source": ANN,
+        "source_type": "physician", "client_name": "Client r1",
         "client_age": 30, "issues": "anxiety;depression", "therapy_format": None, "modality": None, "urgency": None,
         "payment": None, "consent_to_contact": True, "consent_to_update": False, "fit_reasons": "reason for r1",
         "first_contact_at": "2026-01-14T12:00:00+00:00",
