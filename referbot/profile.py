@@ -215,6 +215,17 @@ class Crisis(_Model):
             raise ValueError("list at least one crisis resource; people in danger must be told where to turn")
         return value
 
+    @model_validator(mode="after")
+    def _us_defaults_only_in_the_us(self) -> "Crisis":
+        """The built-in lines are US numbers: a practice elsewhere must name its own."""
+        if self.country.upper() != "US":
+            if "resources" not in self.model_fields_set:
+                raise ValueError(f"country is {self.country}: list your country's emergency lines under "
+                                 "crisis: resources (the built-in ones are US numbers)")
+            if "by_kind" not in self.model_fields_set:
+                return self.model_copy(update={"by_kind": {}})
+        return self
+
     def for_kind(self, kind: CrisisKind | None) -> list[CrisisResource]:
         """Emergency lines first, then those for this kind (every kind's when unknown); each once."""
         extra = self.by_kind.get(kind, []) if kind else [r for rs in self.by_kind.values() for r in rs]

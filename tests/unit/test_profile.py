@@ -47,6 +47,13 @@ crisis:
     assert [r.name for r in profile.crisis.for_kind(CrisisKind.OTHERS)] == ["Emergency services"]
 
 
+def test_us_lines_are_never_shown_outside_the_us() -> None:
+    with pytest.raises(ProfileError, match="list your country's emergency lines"):
+        parse_profile(MINIMAL + "crisis: {country: IE}\n")
+    irish = parse_profile(MINIMAL + "crisis: {country: IE, resources: [{name: Emergency, contact: '112'}]}\n")
+    assert [r.contact for r in irish.crisis.for_kind(CrisisKind.SELF)] == ["112"]
+
+
 @pytest.mark.parametrize("text, expected", [
     (MINIMAL + "    ages: {min: twelve}\n", "practice.yaml line 5: clinicians.0.ages.min must be a whole number"),
     (MINIMAL + "    ages: {min: 30, max: 20}\n", "line 5: clinicians.0.ages min (30) is greater than max (20)"),
