@@ -30,8 +30,8 @@ def match(
         raise typer.BadParameter("give either TEXT or --batch FILE")
     matcher = _matcher(profile)
     if batch is not None:
-        for item in _read_batch(batch):
-            print(json.dumps({"id": item.get("id"), **_result(matcher, str(item.get("text") or ""))},
+        for item in _labelled_items(batch, "match"):
+            print(json.dumps({"id": item.get("id"), **_result(matcher, item["text"])},
                              ensure_ascii=False), flush=False)
         sys.stdout.flush()
         return
@@ -46,10 +46,11 @@ def eval_matcher(
     file: Annotated[Path, typer.Argument(help="Labelled JSONL (id, text, issues, acceptable, crisis).")],
     profile: Annotated[Optional[Path], typer.Option("--profile", help="practice.yaml whose extra phrases to use.")] = None,
 ) -> None:
-    """Score the matcher on a labelled file: issue precision/recall/F1, crisis recall and false alarms."""
-    from referbot.matching.evaluation import evaluate, read_jsonl
+    """Score the matcher on a labelled file: issue precision/recall/F1, crisis recall (also counting
+    "ask" as caught, and per kind when items carry `crisis_kind`), false alarms and the ask rate."""
+    from referbot.matching.evaluation import evaluate
 
-    report = evaluate(_matcher(profile), read_jsonl(file))
+    report = evaluate(_matcher(profile), _labelled_items(file, "eval-matcher"))
     print(report.summary())
     print(f"misses ({len(report.misses)}):")
     for miss in report.misses:
@@ -70,24 +71,33 @@ def _matcher(profile_path: Path | None) -> Any:
 
 
 def _result(matcher: Any, text: str) -> dict[str, Any]:
-    signal = matcher.detect_crisis(text)
+    """The fixed JSON shape: `crisis` is true only for level crisis; `risk` says crisis, ask or none."""
+    risk = matcher.assess_risk(text)
     return {"issues": [m.to_dict() for m in matcher.find_issues(text)],
-            "crisis": signal is not None,
-            "crisis_evidence": signal.evidence if signal else None}
+            "crisis": risk.is_crisis,
+            "crisis_evidence": risk.evidence if risk.is_crisis else None,
+            "risk": risk.to_dict()}
 
 
-def _read_batch(path: Path) -> list[dict[str, Any]]:
+def _labelled_items(path: Path, command: str) -> list[dict[str, Any]]:
+    """The items of a JSONL file, or one line naming the file and line that cannot be read."""
+    from referbot.cli.common import fail
+    from referbot.matching.evaluation import LabelledFileError, read_jsonl
+
     try:
-        with path.open(encoding="utf-8") as handle:
-            return [json.loads(line) for line in handle if line.strip()]
-    except (OSError, json.JSONDecodeError) as exc:
-        raise typer.BadParameter(f"{path}: {exc}") from None
+        return read_jsonl(path)
+    except LabelledFileError as problem:
+        fail(f"referbot {command}: {problem}")
 
 
 def _readable(matcher: Any, result: dict[str, Any]) -> str:
     lines = [f"{matcher.label(m['id'])} ({m['score']:.0f}) - \"{m['evidence']}\"" for m in result["issues"]]
     if not lines:
         lines = ["No presenting issues recognised."]
-    if result["crisis"]:
-        lines.insert(0, f"CRISIS SIGNAL: \"{result['crisis_evidence']}\"")
+    risk = result["risk"]
+    if risk["level"] == "crisis":
+        lines.insert(0, f"CRISIS SIGNAL ({risk['kind']}): \"{risk['evidence']}\"")
+    elif risk["level"] == "ask":
+        lines.insert(0, f"ASK ABOUT SAFETY ({risk['kind']}): \"{risk['evidence']}\"")
+    lines.extend(f"History (not alarmed on): \"{past}\"" for past in risk["history"])
     return "\n".join(lines)

@@ -1,8 +1,12 @@
 """Scoring the matcher against a labelled file (the format of shared/eval/match_dev.jsonl).
 
 Micro precision/recall/F1 over issue ids, where an id listed as `acceptable` is neither required
-nor a false positive; crisis recall and false-positive rate over the items whose `crisis` is not
-null. Every miss is kept so a person can read why.
+nor a false positive. Risk is scored on the items whose `crisis` is not null, against the three
+levels the bot acts on: a crisis item is caught at level crisis, and "caught counting ask" when the
+bot would at least have asked about safety; an item labelled `"risk": "ask"` (ambiguous wording)
+is caught by either; on the rest (no risk) a crisis is a false alarm and an ask is a question the
+referrer did not need. An optional `crisis_kind` (self/others/from_others/medical) gives recall per
+kind. Every miss is kept so a person can read why.
 """
 
 from __future__ import annotations
@@ -13,12 +17,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from referbot.domain import CrisisSignal, IssueMatch
+from referbot.domain import IssueMatch, RiskAssessment, RiskLevel
 
 
 class _Matches(Protocol):
     def find_issues(self, text: str) -> list[IssueMatch]: ...
-    def detect_crisis(self, text: str) -> CrisisSignal | None: ...
+    def assess_risk(self, text: str) -> RiskAssessment: ...
+
+
+class LabelledFileError(ValueError):
+    """A labelled file that cannot be read; the message names the file and the line."""
+
+
+@dataclass
+class KindTally:
+    """Crisis items of one kind: how many, caught as crisis, caught counting ask, kind named right."""
+
+    positives: int = 0
+    crisis: int = 0
+    caught: int = 0
+    kind_right: int = 0
 
 
 @dataclass
@@ -27,9 +45,14 @@ class Report:
     false_positives: int = 0
     false_negatives: int = 0
     crisis_hits: int = 0
+    crisis_caught: int = 0
     crisis_positives: int = 0
     crisis_false_alarms: int = 0
     crisis_negatives: int = 0
+    asks_on_negatives: int = 0
+    ambiguous: int = 0
+    ambiguous_caught: int = 0
+    kinds: dict[str, KindTally] = field(default_factory=dict)
     misses: list[str] = field(default_factory=list)
 
     @property
@@ -50,15 +73,32 @@ class Report:
         return _ratio(self.crisis_hits, self.crisis_positives, empty=1.0)
 
     @property
+    def crisis_recall_with_ask(self) -> float:
+        return _ratio(self.crisis_caught, self.crisis_positives, empty=1.0)
+
+    @property
     def crisis_false_positive_rate(self) -> float:
         return _ratio(self.crisis_false_alarms, self.crisis_negatives)
 
+    @property
+    def ask_rate(self) -> float:
+        return _ratio(self.asks_on_negatives, self.crisis_negatives)
+
     def summary(self) -> str:
-        return (f"issues: precision {self.precision:.3f}  recall {self.recall:.3f}  F1 {self.f1:.3f}  "
-                f"(tp {self.true_positives}, fp {self.false_positives}, fn {self.false_negatives})\n"
-                f"crisis: recall {self.crisis_recall:.3f} ({self.crisis_hits}/{self.crisis_positives})  "
-                f"false-positive rate {self.crisis_false_positive_rate:.3f} "
-                f"({self.crisis_false_alarms}/{self.crisis_negatives})")
+        lines = [f"issues: precision {self.precision:.3f}  recall {self.recall:.3f}  F1 {self.f1:.3f}  "
+                 f"(tp {self.true_positives}, fp {self.false_positives}, fn {self.false_negatives})",
+                 f"crisis: recall {self.crisis_recall:.3f} ({self.crisis_hits}/{self.crisis_positives})  "
+                 f"recall counting ask {self.crisis_recall_with_ask:.3f} ({self.crisis_caught}/{self.crisis_positives})  "
+                 f"false-positive rate {self.crisis_false_positive_rate:.3f} "
+                 f"({self.crisis_false_alarms}/{self.crisis_negatives})",
+                 f"ask: rate on non-crisis texts {self.ask_rate:.3f} ({self.asks_on_negatives}/{self.crisis_negatives})"
+                 + (f"  ambiguous texts caught (ask or crisis) {self.ambiguous_caught}/{self.ambiguous}"
+                    if self.ambiguous else "")]
+        for kind, tally in sorted(self.kinds.items()):
+            lines.append(f"crisis kind {kind}: recall {_ratio(tally.crisis, tally.positives):.3f} "
+                         f"({tally.crisis}/{tally.positives})  counting ask {tally.caught}/{tally.positives}  "
+                         f"kind named right {tally.kind_right}/{tally.positives}")
+        return "\n".join(lines)
 
 
 def _ratio(part: int, whole: int, empty: float = 0.0) -> float:
@@ -66,8 +106,24 @@ def _ratio(part: int, whole: int, empty: float = 0.0) -> float:
 
 
 def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
-    with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+    """The labelled items of a JSONL file; any unreadable line is one `LabelledFileError`."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = list(handle)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LabelledFileError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+    items = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise LabelledFileError(f"{path} line {number}: not valid JSON ({exc.msg})") from None
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+            raise LabelledFileError(f"{path} line {number}: expected an object with a \"text\" string")
+        items.append(item)
+    return items
 
 
 def evaluate(matcher: _Matches, items: Iterable[dict[str, Any]]) -> Report:
@@ -75,7 +131,7 @@ def evaluate(matcher: _Matches, items: Iterable[dict[str, Any]]) -> Report:
     for item in items:
         _score_issues(report, item, {m.id for m in matcher.find_issues(item["text"])})
         if item.get("crisis") is not None:
-            _score_crisis(report, item, matcher.detect_crisis(item["text"]))
+            _score_risk(report, item, matcher.assess_risk(item["text"]))
     return report
 
 
@@ -90,15 +146,39 @@ def _score_issues(report: Report, item: dict[str, Any], found: set[str]) -> None
         report.misses.append(f"{item.get('id', '?')}: missed {sorted(missed)} extra {sorted(extra)} | {item['text']}")
 
 
-def _score_crisis(report: Report, item: dict[str, Any], signal: CrisisSignal | None) -> None:
-    if item["crisis"]:
-        report.crisis_positives += 1
-        report.crisis_hits += signal is not None
-        if signal is None:
-            report.misses.append(f"{item.get('id', '?')}: CRISIS MISSED | {item['text']}")
+def _score_risk(report: Report, item: dict[str, Any], risk: RiskAssessment) -> None:
+    label = "crisis" if item["crisis"] else item.get("risk") or "none"
+    seen = f"{risk.level.value} {risk.kind.value if risk.kind else ''} on {risk.evidence!r}"
+    if label == "crisis":
+        _score_crisis_item(report, item, risk, seen)
+    elif label == "ask":
+        report.ambiguous += 1
+        report.ambiguous_caught += risk.level is not RiskLevel.NONE
+        if risk.level is RiskLevel.NONE:
+            report.misses.append(f"{item.get('id', '?')}: AMBIGUOUS NOT ASKED | {item['text']}")
     else:
         report.crisis_negatives += 1
-        report.crisis_false_alarms += signal is not None
-        if signal is not None:
-            report.misses.append(f"{item.get('id', '?')}: crisis false alarm on {signal.evidence!r} "
-                                 f"({signal.kind.value}) | {item['text']}")
+        report.crisis_false_alarms += risk.level is RiskLevel.CRISIS
+        report.asks_on_negatives += risk.level is RiskLevel.ASK
+        if risk.level is not RiskLevel.NONE:
+            what = "crisis false alarm" if risk.level is RiskLevel.CRISIS else "unneeded ask"
+            report.misses.append(f"{item.get('id', '?')}: {what}: {seen} | {item['text']}")
+
+
+def _score_crisis_item(report: Report, item: dict[str, Any], risk: RiskAssessment, seen: str) -> None:
+    report.crisis_positives += 1
+    report.crisis_hits += risk.level is RiskLevel.CRISIS
+    report.crisis_caught += risk.level is not RiskLevel.NONE
+    kind = item.get("crisis_kind")
+    if kind:
+        tally = report.kinds.setdefault(kind, KindTally())
+        tally.positives += 1
+        tally.crisis += risk.level is RiskLevel.CRISIS
+        tally.caught += risk.level is not RiskLevel.NONE
+        tally.kind_right += risk.level is not RiskLevel.NONE and risk.kind is not None and risk.kind.value == kind
+    if risk.level is RiskLevel.NONE:
+        report.misses.append(f"{item.get('id', '?')}: CRISIS MISSED | {item['text']}")
+    elif risk.level is RiskLevel.ASK:
+        report.misses.append(f"{item.get('id', '?')}: crisis only asked ({seen}) | {item['text']}")
+    elif kind and (risk.kind is None or risk.kind.value != kind):
+        report.misses.append(f"{item.get('id', '?')}: crisis kind {seen}, labelled {kind} | {item['text']}")
