@@ -6,28 +6,23 @@ once (vocabulary, typo index, patterns) and then answers per message without I/O
 
 from __future__ import annotations
 
-from referbot.domain import (CrisisKind, CrisisSignal, FitAssessment, IntakeFacts, IssueMatch, RiskAssessment,
+from referbot.domain import (CrisisSignal, FitAssessment, IntakeFacts, IssueMatch, RiskAssessment,
                              RiskLevel)
-from referbot.matching.analysis import Analysis, analyse, is_historical
-from referbot.matching.crisis import CrisisDetector, CrisisHit
+from referbot.matching.analysis import Analysis, analyse
 from referbot.matching.fit import assess_fit
 from referbot.matching.issues import IssueFinder, IssueHit, drop_contained
 from referbot.matching.lexicon import Lookup, TokenCorrector, rapidfuzz_lookup
+from referbot.matching.risk import KIND_PRECEDENCE, RiskDetector
 from referbot.matching.vocabulary import NOT_AN_ISSUE, build_vocabulary, context_rules, taxonomy_labels
 from referbot.profile import Profile
 
 __all__ = ["Matcher", "issue_label"]
 
-# A risk found by the crisis detector is also a presenting issue.
-_ISSUE_OF_CRISIS = {"suicide": "suicidal_ideation", "self_harm": "self_harm",
-                    "harm_to_others": "anger_management", "danger": "trauma_ptsd"}
-_CRISIS_ISSUE_SCORE = 95.0
-# ... and the other way round: what the issue vocabulary (with its misspellings and lay phrasings)
-# recognises as suicidal ideation or self-harm, not negated and not historical, is a crisis too.
-_CRISIS_OF_ISSUE = {"suicidal_ideation": "suicide", "self_harm": "self_harm"}
-# Who is in danger, by the detector's pattern family.
-_KIND_OF_FAMILY = {"suicide": CrisisKind.SELF, "self_harm": CrisisKind.SELF,
-                   "harm_to_others": CrisisKind.OTHERS, "danger": CrisisKind.FROM_OTHERS}
+# A current crisis found by the risk detector is also a presenting issue.
+_RISK_ISSUE_SCORE = 95.0
+# What the issue vocabulary (with its misspellings and lay phrasings) recognises as suicidal ideation
+# or self-harm is never silently ignored: the risk detector judges it as its backstop (an `ask`).
+_RISK_ISSUES = frozenset({"suicidal_ideation", "self_harm"})
 
 
 class Matcher:
@@ -35,10 +30,10 @@ class Matcher:
                  cache_size: int = 50_000) -> None:
         self._rules = context_rules()
         self._vocabulary = build_vocabulary(profile, self._rules)
-        words = self._vocabulary.words() | CrisisDetector.words()
+        words = self._vocabulary.words() | RiskDetector.words()
         self._corrector = TokenCorrector(words, self._rules.protected, lookup, cache_size)
         self._issues = IssueFinder(self._vocabulary, self._rules)
-        self._crisis = CrisisDetector(self._rules)
+        self._risk = RiskDetector(self._rules)
 
     def label(self, issue_id: str) -> str:
         """Label of a taxonomy id or of one of this practice's custom specialties."""
@@ -46,8 +41,9 @@ class Matcher:
 
     def find_issues(self, text: str) -> list[IssueMatch]:
         analysis = self._analyse(text)
-        risks = [IssueHit(_ISSUE_OF_CRISIS[c.kind], _CRISIS_ISSUE_SCORE, c.first, c.last, risk=True)
-                 for c in self._crisis.hits(analysis)]
+        risks = [IssueHit(f.family.issue, _RISK_ISSUE_SCORE, f.first, f.last, risk=True)
+                 for f in self._risk.findings(analysis)
+                 if f.family.issue and f.level is RiskLevel.CRISIS and not f.historical]
         best: dict[str, IssueMatch] = {}
         # Per issue, the best-scored mention; on a tie the fuller one ("panic attacks" over "panic").
         kept = [h for h in drop_contained([*self._issues.find(analysis), *risks]) if h.issue_id != NOT_AN_ISSUE]
@@ -55,22 +51,26 @@ class Matcher:
             best.setdefault(hit.issue_id, IssueMatch(hit.issue_id, hit.score, analysis.evidence(hit.first, hit.last)))
         return sorted(best.values(), key=lambda m: (-m.score, m.id))
 
-    def detect_crisis(self, text: str) -> CrisisSignal | None:
-        """The crisis patterns first; the issue vocabulary as a backstop, so that a wording one of
-        them knows ("sucidal thoughts") can never be a crisis miss because the other does not."""
-        analysis = self._analyse(text)
-        hits = self._crisis.hits(analysis)
-        if not hits:
-            hits = [CrisisHit(_CRISIS_OF_ISSUE[h.issue_id], h.first, h.last) for h in self._issues.find(analysis)
-                    if h.issue_id in _CRISIS_OF_ISSUE and not is_historical(analysis, h.first, self._rules)]
-        return _signal(hits[0], analysis) if hits else None
-
     def assess_risk(self, text: str) -> RiskAssessment:
-        """Crisis, ask or none for one free-text answer, with who is in danger and the words seen."""
-        signal = self.detect_crisis(text)
-        if signal is None:
-            return RiskAssessment()
-        return RiskAssessment(RiskLevel.CRISIS, signal.kind, signal.evidence)
+        """Crisis, ask or none for one free-text answer: who is in danger, the words seen, and the
+        past risk that was seen and deliberately not alarmed on."""
+        analysis = self._analyse(text)
+        backstop = [(h.first, h.last) for h in self._issues.find(analysis) if h.issue_id in _RISK_ISSUES]
+        findings = self._risk.findings(analysis, backstop)
+        current = [f for f in findings if not f.historical]
+        past = tuple(dict.fromkeys(analysis.evidence(f.first, f.last) for f in findings if f.historical))
+        if not current:
+            return RiskAssessment(history=past)
+        top = min(current, key=lambda f: (f.level is not RiskLevel.CRISIS, KIND_PRECEDENCE.index(f.kind), f.first))
+        return RiskAssessment(top.level, top.kind, analysis.evidence(top.first, top.last), past)
+
+    def detect_crisis(self, text: str) -> CrisisSignal | None:
+        """The crisis level of `assess_risk` only, for callers that know no other level (the engine
+        until it asks about ambiguous wording)."""
+        risk = self.assess_risk(text)
+        if not risk.is_crisis or risk.kind is None or risk.evidence is None:
+            return None
+        return CrisisSignal(evidence=risk.evidence, kind=risk.kind)
 
     def assess(self, profile: Profile, facts: IntakeFacts) -> FitAssessment:
         return assess_fit(profile, facts, self.label)
@@ -84,5 +84,3 @@ def issue_label(issue_id: str) -> str:
     return taxonomy_labels().get(issue_id) or issue_id.replace("_", " ").strip().capitalize()
 
 
-def _signal(hit: CrisisHit, analysis: Analysis) -> CrisisSignal:
-    return CrisisSignal(evidence=analysis.evidence(hit.first, hit.last), kind=_KIND_OF_FAMILY[hit.kind])

@@ -28,6 +28,7 @@ class ContextRules:
     negation_pairs: frozenset[tuple[str, str]]
     post_negations: frozenset[str]
     scope_breakers: frozenset[str]
+    scope_breaker_pairs: frozenset[tuple[str, str]]
     historical: re.Pattern[str]
     recent: re.Pattern[str]
     joking: re.Pattern[str]
@@ -105,14 +106,14 @@ def _negation_scopes(tokens: list[Token], words: list[str], rules: ContextRules)
     result: list[int | None] = []
     active: int | None = None
     for i, (token, word) in enumerate(zip(tokens, words)):
-        if token.brk == "hard" or word in rules.scope_breakers:
+        following = words[i + 1] if i + 1 < len(words) else ""
+        if token.brk == "hard" or word in rules.scope_breakers or (word, following) in rules.scope_breaker_pairs:
             active = None
         elif token.brk == "soft" and segment_lengths[i] > _LIST_ITEM_MAX:
             active = None
         if active is not None and i - active > _SCOPE_MAX:
             active = None
         result.append(active)
-        following = words[i + 1] if i + 1 < len(words) else ""
         if word in rules.negation_cues or (word, following) in rules.negation_pairs:
             active = i
     return result

@@ -71,6 +71,7 @@ def context_rules() -> ContextRules:
         negation_pairs=frozenset(tuple(p) for p in data["negation_pairs"]),
         post_negations=frozenset(data["post_negations"]),
         scope_breakers=frozenset(data["scope_breakers"]),
+        scope_breaker_pairs=frozenset(tuple(p) for p in data["scope_breaker_pairs"]),
         historical=re.compile(data["historical"]),
         recent=re.compile(data["recent"]),
         joking=re.compile(data["joking"]),

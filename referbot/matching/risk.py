@@ -1,0 +1,198 @@
+"""Risk in free text: who is in danger, how sure the words are, and what is only history.
+
+data/risk.yaml models risk as families, one concept each (suicide, self-harm, overdose, medical
+danger, harm to others, abuse), each with a kind (who is in danger) and evidence at two levels:
+`crisis` wording says danger now; `ask` wording may or may not ("doesn't see the point anymore"),
+so the bot asks. `concepts` are slots that mean danger only together in one sentence (a weapon and a
+menace; stopped treatment and meaning it; no food or fluids and a span of days), so a new wording
+of a known concept is caught without a new phrase.
+
+A finding is then judged in context, each rule for an explicit reason: negated ("denies SI"),
+inside an idiom or someone else's death ("lost him to suicide"), said of a dream or a story, a
+threat said in jest, a thought of death that is fear of death — dropped; in the past with nothing
+current in its clause ("hx of OD in 2015") — kept as history, never alarmed on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from referbot.domain import CrisisKind, RiskLevel
+from referbot.matching.analysis import Analysis, ContextRules, is_historical, is_negated
+from referbot.matching.vocabulary import expand_macros, load_data, whole_word
+
+# Which kind is reported when several are found: the most urgent help first.
+KIND_PRECEDENCE = (CrisisKind.MEDICAL, CrisisKind.SELF, CrisisKind.OTHERS, CrisisKind.FROM_OTHERS)
+# Targets that mean the client (or the referrer) is the one threatened: "said he'll kill me/her".
+_THREATENED_PERSON = frozenset({"me", "us", "her", "him", "them", "client", "patient", "pt"})
+# An actor before a threat that makes it the client's own: "client says he will kill him".
+_CLIENT_ACTOR = frozenset({"i", "client", "patient", "pt"})
+_NON_FAMILY_KEYS = frozenset({"macros", "slots", "context", "words"})
+# The family that judges the issue vocabulary's finds of suicidal ideation or self-harm.
+BACKSTOP = "vocabulary_backstop"
+
+
+@dataclass(frozen=True)
+class Family:
+    """One concept of risk, as data/risk.yaml describes it."""
+
+    name: str
+    kind: CrisisKind
+    issue: str | None
+    crisis: re.Pattern[str] | None
+    ask: re.Pattern[str] | None
+    past: re.Pattern[str] | None
+    concepts: tuple[tuple[re.Pattern[str], ...], ...]
+    abbreviations: tuple[re.Pattern[str], ...]
+    jest: bool
+    fear: bool
+    target_decides: bool
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One piece of evidence of risk that survived its context; `historical` ones are history only."""
+
+    family: Family
+    level: RiskLevel
+    kind: CrisisKind
+    first: int
+    last: int
+    historical: bool
+
+
+class RiskDetector:
+    def __init__(self, rules: ContextRules) -> None:
+        data = load_data("risk")
+        macros = data["macros"]
+        self._rules = rules
+        slots = {name: re.compile(expand_macros(p, macros)) for name, p in data["slots"].items()}
+        self._families = tuple(_family(name, entry, macros, slots) for name, entry in data.items()
+                               if name not in _NON_FAMILY_KEYS)
+        self._unreal = re.compile(data["context"]["unreal"])
+        self._fear = re.compile(data["context"]["fear"])
+        self._ongoing = re.compile(data["context"]["ongoing"])
+
+    @staticmethod
+    def words() -> set[str]:
+        """Words the patterns spell out: typos of them are corrected towards them, and they
+        themselves are never "corrected" into something else ("living" must stay "living")."""
+        data = load_data("risk")
+        patterns = [*data["macros"].values(), *data["slots"].values()]
+        for name, entry in data.items():
+            if name not in _NON_FAMILY_KEYS:
+                patterns += [*entry.get("crisis", []), *entry.get("ask", []), *entry.get("past", [])]
+        spelt = {w for p in patterns for w in re.findall(r"[a-z]{4,}", re.sub(r"\\[a-zA-Z]", " ", p))}
+        return spelt | set(data["words"])
+
+    def findings(self, analysis: Analysis, backstop: Iterable[tuple[int, int]] = ()) -> list[Finding]:
+        """Every finding that stands in its context, current and historical alike. `backstop` spans
+        are the issue vocabulary's own finds of risk, judged here as an `ask` of the backstop family."""
+        found = []
+        for family in self._families:
+            spans = _raw(family, analysis)
+            if family.name == BACKSTOP:
+                spans += [(RiskLevel.ASK, first, last, False) for first, last in backstop]
+            for level, first, last, past in spans:
+                if self._stands(family, analysis, first, last):
+                    found.append(Finding(family, level, self._kind(family, level, analysis, first, last), first, last,
+                                         self._historical(analysis, first, past)))
+        return found
+
+    def _historical(self, analysis: Analysis, first: int, past: bool) -> bool:
+        """A `past` pattern ("was abused") is history unless its clause says it goes on ("was hit
+        again", "still living with him"); any other is history only when its clause says it is past ("hx of",
+        "in 2015", "as a teen")."""
+        if past:
+            return not self._ongoing.search(analysis.clause(first))
+        return is_historical(analysis, first, self._rules)
+
+    def _stands(self, family: Family, analysis: Analysis, first: int, last: int) -> bool:
+        if analysis.in_idiom(first, last) or is_negated(analysis, first, last, self._rules):
+            return False
+        before = _sentence_before(analysis, first)
+        if self._unreal.search(before):
+            return False
+        sentence = analysis.sentence_around(first, last)
+        if family.jest and self._rules.joking.search(sentence):
+            return False
+        return not (family.fear and self._fear.search(sentence))
+
+    @staticmethod
+    def _kind(family: Family, level: RiskLevel, analysis: Analysis, first: int, last: int) -> CrisisKind:
+        """A threat pattern names who is threatened: a bare "me"/"her" is the client, in danger from
+        someone else, unless the client is the one speaking or named as the actor."""
+        if not family.target_decides or level is not RiskLevel.CRISIS:
+            return family.kind
+        words = analysis.words
+        target = words[last] if words[last] in _THREATENED_PERSON else words[last + 1] if last + 1 < len(words) else ""
+        if target not in _THREATENED_PERSON:
+            return family.kind
+        actor_seen = set(_sentence_before(analysis, first).split()) | set(words[first:first + 2])
+        if target in {"me", "us"} or not actor_seen & _CLIENT_ACTOR:
+            return CrisisKind.FROM_OTHERS
+        return family.kind
+
+
+def _family(name: str, entry: dict[str, Any], macros: dict[str, str], slots: dict[str, re.Pattern[str]]) -> Family:
+    def joined(key: str) -> re.Pattern[str] | None:
+        patterns = [expand_macros(p, macros) for p in entry.get(key, [])]
+        return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+
+    return Family(name, CrisisKind(entry["kind"]), entry.get("issue"), joined("crisis"), joined("ask"), joined("past"),
+                  tuple(tuple(slots[s] for s in concept) for concept in entry.get("concepts", [])),
+                  tuple(whole_word(p) for p in entry.get("abbreviations", [])),
+                  bool(entry.get("jest")), bool(entry.get("fear")), bool(entry.get("target_decides")))
+
+
+def _raw(family: Family, analysis: Analysis) -> list[tuple[RiskLevel, int, int, bool]]:
+    """Level, token span and whether it is told in the past, for every match of one family."""
+    spans = []
+    for level, pattern, past in ((RiskLevel.CRISIS, family.crisis, False), (RiskLevel.ASK, family.ask, False),
+                                 (RiskLevel.CRISIS, family.past, True)):
+        if pattern is not None:
+            spans += [(level, *analysis.tokens_at(m.start(), m.end()), past) for m in pattern.finditer(analysis.joined)]
+    for abbreviation in family.abbreviations:
+        for match in abbreviation.finditer(analysis.text):
+            covered = [i for i, t in enumerate(analysis.tokens) if t.start < match.end() and match.start() < t.end]
+            if covered:
+                spans.append((RiskLevel.CRISIS, covered[0], covered[-1], False))
+    if family.concepts:
+        spans += [(RiskLevel.CRISIS, *span, False) for span in _concept_spans(family.concepts, analysis)]
+    return spans
+
+
+def _concept_spans(concepts: tuple[tuple[re.Pattern[str], ...], ...], analysis: Analysis) -> list[tuple[int, int]]:
+    """Sentences where all slots of a concept occur; the span runs from the first slot to the last."""
+    spans = []
+    for start, end in _sentences(analysis):
+        text = analysis.joined[start:end]
+        for slots in concepts:
+            matches = [slot.search(text) for slot in slots]
+            if all(matches):
+                lo = min(m.start() for m in matches if m) + start
+                hi = max(m.end() for m in matches if m) + start
+                spans.append(analysis.tokens_at(lo, hi))
+    return spans
+
+
+def _sentences(analysis: Analysis) -> list[tuple[int, int]]:
+    """Character spans of `joined`, one per sentence (hard breaks: full stops, new lines...)."""
+    bounds, begin = [], 0
+    for i, token in enumerate(analysis.tokens):
+        if token.brk == "hard" and i > begin:
+            bounds.append((begin, i))
+            begin = i
+    if analysis.tokens:
+        bounds.append((begin, len(analysis.tokens)))
+    return [(analysis.offsets[a], analysis.offsets[b - 1] + len(analysis.words[b - 1])) for a, b in bounds]
+
+
+def _sentence_before(analysis: Analysis, index: int) -> str:
+    start = index
+    while start > 0 and analysis.tokens[start].brk != "hard":
+        start -= 1
+    return " ".join(analysis.words[start:index])
