@@ -18,7 +18,8 @@ from referbot.profile import Profile
 
 __all__ = ["Matcher", "issue_label"]
 
-# A current crisis found by the risk detector is also a presenting issue.
+# Current risk found by the risk detector is also a presenting issue (suicidal ideation for a crisis,
+# depression for despair that is only asked about).
 _RISK_ISSUE_SCORE = 95.0
 # What the issue vocabulary (with its misspellings and lay phrasings) recognises as suicidal ideation
 # or self-harm is never silently ignored: the risk detector judges it as its backstop (an `ask`).
@@ -41,9 +42,8 @@ class Matcher:
 
     def find_issues(self, text: str) -> list[IssueMatch]:
         analysis = self._analyse(text)
-        risks = [IssueHit(f.family.issue, _RISK_ISSUE_SCORE, f.first, f.last, risk=True)
-                 for f in self._risk.findings(analysis)
-                 if f.family.issue and f.level is RiskLevel.CRISIS and not f.historical]
+        risks = [IssueHit(f.issue, _RISK_ISSUE_SCORE, f.first, f.last, risk=True)
+                 for f in self._risk.findings(analysis) if f.issue and not f.historical]
         best: dict[str, IssueMatch] = {}
         # Per issue, the best-scored mention; on a tie the fuller one ("panic attacks" over "panic").
         kept = [h for h in drop_contained([*self._issues.find(analysis), *risks]) if h.issue_id != NOT_AN_ISSUE]

@@ -131,6 +131,32 @@ def _segment_lengths(tokens: list[Token]) -> list[int]:
     return lengths
 
 
+def sentence_spans(analysis: Analysis) -> list[tuple[int, int]]:
+    """Character spans of `joined`, one per sentence (hard breaks: full stops, new lines, brackets)."""
+    bounds, begin = [], 0
+    for i, token in enumerate(analysis.tokens):
+        if token.brk == "hard" and i > begin:
+            bounds.append((begin, i))
+            begin = i
+    if analysis.tokens:
+        bounds.append((begin, len(analysis.tokens)))
+    return [(analysis.offsets[a], analysis.offsets[b - 1] + len(analysis.words[b - 1])) for a, b in bounds]
+
+
+def concept_spans(slots: tuple[re.Pattern[str], ...], analysis: Analysis) -> list[tuple[int, int]]:
+    """Token spans of the sentences where every slot of a concept occurs (a weapon and a menace; a
+    family member and strain between them), from the first slot found to the last."""
+    spans = []
+    for start, end in sentence_spans(analysis):
+        text = analysis.joined[start:end]
+        matches = [slot.search(text) for slot in slots]
+        if all(matches):
+            lo = min(m.start() for m in matches if m) + start
+            hi = max(m.end() for m in matches if m) + start
+            spans.append(analysis.tokens_at(lo, hi))
+    return spans
+
+
 def is_negated(analysis: Analysis, first: int, last: int, rules: ContextRules) -> bool:
     """Negated by a cue before the mention ("denies SI") or a verdict after it ("item 9 negative").
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from referbot.domain import CrisisKind, RiskLevel
-from referbot.matching.analysis import Analysis, ContextRules, is_historical, is_negated
+from referbot.matching.analysis import Analysis, ContextRules, concept_spans, is_historical, is_negated
 from referbot.matching.vocabulary import expand_macros, load_data, whole_word
 
 # Which kind is reported when several are found: the most urgent help first.
@@ -42,6 +42,7 @@ class Family:
     name: str
     kind: CrisisKind
     issue: str | None
+    ask_issue: str | None
     crisis: re.Pattern[str] | None
     ask: re.Pattern[str] | None
     past: re.Pattern[str] | None
@@ -49,7 +50,7 @@ class Family:
     abbreviations: tuple[re.Pattern[str], ...]
     jest: bool
     fear: bool
-    target_decides: bool
+    threatened_issue: str | None  # set for threats: the issue when the client is the one threatened
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Finding:
     first: int
     last: int
     historical: bool
+    issue: str | None  # the presenting issue this finding also is
 
 
 class RiskDetector:
@@ -75,6 +77,7 @@ class RiskDetector:
         self._unreal = re.compile(data["context"]["unreal"])
         self._fear = re.compile(data["context"]["fear"])
         self._ongoing = re.compile(data["context"]["ongoing"])
+        self._household_threat = re.compile(rf"\b(?:{macros['household_threat']})$")
 
     @staticmethod
     def words() -> set[str]:
@@ -98,8 +101,8 @@ class RiskDetector:
                 spans += [(RiskLevel.ASK, first, last, False) for first, last in backstop]
             for level, first, last, past in spans:
                 if self._stands(family, analysis, first, last):
-                    found.append(Finding(family, level, self._kind(family, level, analysis, first, last), first, last,
-                                         self._historical(analysis, first, past)))
+                    kind, issue = self._who(family, level, analysis, first, last)
+                    found.append(Finding(family, level, kind, first, last, self._historical(analysis, first, past), issue))
         return found
 
     def _historical(self, analysis: Analysis, first: int, past: bool) -> bool:
@@ -121,20 +124,26 @@ class RiskDetector:
             return False
         return not (family.fear and self._fear.search(sentence))
 
-    @staticmethod
-    def _kind(family: Family, level: RiskLevel, analysis: Analysis, first: int, last: int) -> CrisisKind:
-        """A threat pattern names who is threatened: a bare "me"/"her" is the client, in danger from
-        someone else, unless the client is the one speaking or named as the actor."""
-        if not family.target_decides or level is not RiskLevel.CRISIS:
-            return family.kind
+    def _who(self, family: Family, level: RiskLevel, analysis: Analysis, first: int,
+             last: int) -> tuple[CrisisKind, str | None]:
+        """Who is in danger, and the presenting issue that makes. A threat against a bare "her" is
+        the client in danger from someone else (unless the client is named as the one threatening),
+        and so is anyone threatened by a partner or parent ("dad threatens to hurt mum"): their issue
+        is not anger. A threat against "me" puts the referrer in danger from the client."""
+        if level is RiskLevel.ASK:
+            return family.kind, family.ask_issue
+        if family.threatened_issue is None:
+            return family.kind, family.issue
+        before = _sentence_before(analysis, first)
+        if self._household_threat.search(" ".join(before.split()[-3:])):
+            return CrisisKind.FROM_OTHERS, family.threatened_issue
         words = analysis.words
         target = words[last] if words[last] in _THREATENED_PERSON else words[last + 1] if last + 1 < len(words) else ""
-        if target not in _THREATENED_PERSON:
-            return family.kind
-        actor_seen = set(_sentence_before(analysis, first).split()) | set(words[first:first + 2])
-        if target in {"me", "us"} or not actor_seen & _CLIENT_ACTOR:
-            return CrisisKind.FROM_OTHERS
-        return family.kind
+        if target in {"me", "us"}:
+            return CrisisKind.FROM_OTHERS, family.issue
+        if target in _THREATENED_PERSON and not (set(before.split()) | set(words[first:first + 2])) & _CLIENT_ACTOR:
+            return CrisisKind.FROM_OTHERS, family.threatened_issue
+        return family.kind, family.issue
 
 
 def _family(name: str, entry: dict[str, Any], macros: dict[str, str], slots: dict[str, re.Pattern[str]]) -> Family:
@@ -142,10 +151,10 @@ def _family(name: str, entry: dict[str, Any], macros: dict[str, str], slots: dic
         patterns = [expand_macros(p, macros) for p in entry.get(key, [])]
         return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
 
-    return Family(name, CrisisKind(entry["kind"]), entry.get("issue"), joined("crisis"), joined("ask"), joined("past"),
+    return Family(name, CrisisKind(entry["kind"]), entry.get("issue"), entry.get("ask_issue"), joined("crisis"), joined("ask"), joined("past"),
                   tuple(tuple(slots[s] for s in concept) for concept in entry.get("concepts", [])),
                   tuple(whole_word(p) for p in entry.get("abbreviations", [])),
-                  bool(entry.get("jest")), bool(entry.get("fear")), bool(entry.get("target_decides")))
+                  bool(entry.get("jest")), bool(entry.get("fear")), entry.get("threatened_issue"))
 
 
 def _raw(family: Family, analysis: Analysis) -> list[tuple[RiskLevel, int, int, bool]]:
@@ -160,35 +169,9 @@ def _raw(family: Family, analysis: Analysis) -> list[tuple[RiskLevel, int, int, 
             covered = [i for i, t in enumerate(analysis.tokens) if t.start < match.end() and match.start() < t.end]
             if covered:
                 spans.append((RiskLevel.CRISIS, covered[0], covered[-1], False))
-    if family.concepts:
-        spans += [(RiskLevel.CRISIS, *span, False) for span in _concept_spans(family.concepts, analysis)]
+    for slots in family.concepts:
+        spans += [(RiskLevel.CRISIS, *span, False) for span in concept_spans(slots, analysis)]
     return spans
-
-
-def _concept_spans(concepts: tuple[tuple[re.Pattern[str], ...], ...], analysis: Analysis) -> list[tuple[int, int]]:
-    """Sentences where all slots of a concept occur; the span runs from the first slot to the last."""
-    spans = []
-    for start, end in _sentences(analysis):
-        text = analysis.joined[start:end]
-        for slots in concepts:
-            matches = [slot.search(text) for slot in slots]
-            if all(matches):
-                lo = min(m.start() for m in matches if m) + start
-                hi = max(m.end() for m in matches if m) + start
-                spans.append(analysis.tokens_at(lo, hi))
-    return spans
-
-
-def _sentences(analysis: Analysis) -> list[tuple[int, int]]:
-    """Character spans of `joined`, one per sentence (hard breaks: full stops, new lines...)."""
-    bounds, begin = [], 0
-    for i, token in enumerate(analysis.tokens):
-        if token.brk == "hard" and i > begin:
-            bounds.append((begin, i))
-            begin = i
-    if analysis.tokens:
-        bounds.append((begin, len(analysis.tokens)))
-    return [(analysis.offsets[a], analysis.offsets[b - 1] + len(analysis.words[b - 1])) for a, b in bounds]
 
 
 def _sentence_before(analysis: Analysis, index: int) -> str:
