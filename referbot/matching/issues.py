@@ -12,13 +12,15 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
-from referbot.matching.analysis import Analysis, ContextRules, is_negated
+from referbot.matching.analysis import Analysis, ContextRules, concept_spans, is_negated
 from referbot.matching.vocabulary import Phrase, Vocabulary
 
 REPORT_THRESHOLD = 70.0
 _IDIOM_SENSITIVE = frozenset({"suicidal_ideation", "self_harm", "anger_management"})
 _OUT_OF_ORDER_PENALTY = 5.0
 _GAP_PENALTY = 2.0
+# A concept is weaker evidence than a listed phrase: a listed phrase wins as the evidence shown.
+_CONCEPT_SCORE = 80.0
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,9 @@ class IssueHit:
     score: float
     first: int
     last: int
-    risk: bool = False  # found by the crisis detector
+    risk: bool = False  # found by the risk detector
+    supporting: bool = False  # evidence only beside another mention of the same issue
+    concept: bool = False  # found by its parts across a sentence, so it contains other mentions
 
 
 class IssueFinder:
@@ -47,11 +51,15 @@ class IssueFinder:
 
     def find(self, analysis: Analysis) -> list[IssueHit]:
         """Every credible mention; several per issue are possible (see `drop_contained`)."""
-        hits = [*self._phrase_hits(analysis), *self._abbreviation_hits(analysis), *self._clause_final_hits(analysis)]
-        return [h for h in hits if h.score >= REPORT_THRESHOLD and self._credible(h, analysis)]
+        hits = [*self._phrase_hits(analysis), *self._abbreviation_hits(analysis), *self._clause_final_hits(analysis),
+                *self._concept_hits(analysis)]
+        credible = [h for h in hits if h.score >= REPORT_THRESHOLD and self._credible(h, analysis)]
+        supported = {h.issue_id for h in credible if not h.supporting}
+        return [h for h in credible if not h.supporting or h.issue_id in supported]
 
     def _credible(self, hit: IssueHit, analysis: Analysis) -> bool:
-        if is_negated(analysis, hit.first, hit.last, self._rules):
+        # A concept carries its own negations ("won't listen", "haven't spoken"); it is not flipped.
+        if not hit.concept and is_negated(analysis, hit.first, hit.last, self._rules):
             return False
         return not (hit.issue_id in _IDIOM_SENSITIVE and analysis.in_idiom(hit.first, hit.last))
 
@@ -71,6 +79,11 @@ class IssueFinder:
             if span is not None and match.lastgroup:
                 hits.append(IssueHit(self._group_issue[match.lastgroup], 100.0, *span))
         return hits
+
+    def _concept_hits(self, analysis: Analysis) -> list[IssueHit]:
+        """An issue told in the referrer's own words: its parts together in one sentence."""
+        return [IssueHit(issue_id, _CONCEPT_SCORE, *span, concept=True) for issue_id, slots in self._vocabulary.concepts
+                for span in concept_spans(slots, analysis)]
 
     def _clause_final_hits(self, analysis: Analysis) -> list[IssueHit]:
         """Words like "down" that mean a mood only when they close a clause ("anxious and down")."""
@@ -106,7 +119,7 @@ def _match_at(phrase: Phrase, anchor_at: int, analysis: Analysis) -> IssueHit | 
     similarity = min(analysis.similarity[j] for j in positions.values())
     score = (100.0 * similarity - (0 if ordered else _OUT_OF_ORDER_PENALTY)
              - _GAP_PENALTY * (last - first + 1 - size))
-    return IssueHit(phrase.issue_id, score, first, last)
+    return IssueHit(phrase.issue_id, score, first, last, supporting=phrase.supporting)
 
 
 def _tokens_of_chars(analysis: Analysis, start: int, end: int) -> tuple[int, int] | None:
@@ -118,7 +131,7 @@ def drop_contained(hits: list[IssueHit]) -> list[IssueHit]:
     """A mention inside a longer mention of another issue belongs to the longer one
     ("hoarding" inside "the pills he's been hoarding" is a risk, not OCD)."""
     def inside(small: IssueHit, big: IssueHit) -> bool:
-        if big.risk and small.last > small.first:
+        if big.concept or (big.risk and small.last > small.first):
             return False  # a risk statement swallows single words only ("voices telling him..." stays psychosis)
         return (small.issue_id != big.issue_id and big.first <= small.first and small.last <= big.last
                 and big.last - big.first > small.last - small.first)

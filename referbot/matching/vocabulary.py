@@ -48,6 +48,7 @@ class Phrase:
     issue_id: str
     stems: tuple[str, ...]
     words: tuple[str, ...]
+    supporting: bool = False  # evidence only beside another phrase of the same issue
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class Vocabulary:
     abbreviations: tuple[tuple[str, re.Pattern[str]], ...]
     clause_final: dict[str, str]
     clause_final_blockers: frozenset[str]
+    concepts: tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]  # issue id, slots all in one sentence
 
     def words(self) -> set[str]:
         return {w for phrase in self.phrases for w in phrase.words}
@@ -98,12 +100,17 @@ def build_vocabulary(profile: Profile | None, rules: ContextRules) -> Vocabulary
             raw.setdefault(custom.id, []).extend([custom.label, *custom.phrases])
     raw[NOT_AN_ISSUE] = [p for phrase in data["not_issues"] for p in _expand(phrase, data["macros"])]
     phrases = {_phrase(issue_id, text, rules) for issue_id, texts in raw.items() for text in texts}
+    phrases |= {_phrase(issue_id, text, rules, supporting=True) for issue_id, entry in data["issues"].items()
+                for phrase in entry.get("supporting", []) for text in _expand(phrase, data["macros"])}
     abbreviations = tuple((issue_id, whole_word(pattern)) for issue_id, entry in data["issues"].items()
                           for pattern in entry.get("abbreviations", []))
     clause_final = {stem(word): issue_id for issue_id, entry in data["issues"].items()
                     for word in entry.get("clause_final", [])}
+    slots = {name: re.compile(pattern) for name, pattern in data["concept_slots"].items()}
+    concepts = tuple((issue_id, tuple(slots[name] for name in concept))
+                     for issue_id, listed in data["concepts"].items() for concept in listed)
     return Vocabulary(labels, tuple(sorted(p for p in phrases if p.stems)), abbreviations, clause_final,
-                      frozenset(data["clause_final_blockers"]))
+                      frozenset(data["clause_final_blockers"]), concepts)
 
 
 def _expand(phrase: str, macros: dict[str, list[str]]) -> list[str]:
@@ -114,6 +121,6 @@ def _expand(phrase: str, macros: dict[str, list[str]]) -> list[str]:
     return [phrase]
 
 
-def _phrase(issue_id: str, text: str, rules: ContextRules) -> Phrase:
+def _phrase(issue_id: str, text: str, rules: ContextRules, supporting: bool = False) -> Phrase:
     words = tuple(t.norm for t in tokenize(text, rules.rewrites))
-    return Phrase(issue_id, tuple(stem(w) for w in words), words)
+    return Phrase(issue_id, tuple(stem(w) for w in words), words, supporting)
