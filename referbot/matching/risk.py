@@ -50,6 +50,7 @@ class Family:
     abbreviations: tuple[re.Pattern[str], ...]
     jest: bool
     fear: bool
+    accident: bool
     threatened_issue: str | None  # set for threats: the issue when the client is the one threatened
 
 
@@ -77,6 +78,7 @@ class RiskDetector:
         self._unreal = re.compile(data["context"]["unreal"])
         self._fear = re.compile(data["context"]["fear"])
         self._ongoing = re.compile(data["context"]["ongoing"])
+        self._accident = re.compile(data["context"]["accident"])
         self._household_threat = re.compile(rf"\b(?:{macros['household_threat']})$")
 
     @staticmethod
@@ -122,6 +124,8 @@ class RiskDetector:
         sentence = analysis.sentence_around(first, last)
         if family.jest and self._rules.joking.search(sentence):
             return False
+        if family.accident and self._accident.search(sentence):
+            return False
         return not (family.fear and self._fear.search(sentence))
 
     def _who(self, family: Family, level: RiskLevel, analysis: Analysis, first: int,
@@ -154,7 +158,8 @@ def _family(name: str, entry: dict[str, Any], macros: dict[str, str], slots: dic
     return Family(name, CrisisKind(entry["kind"]), entry.get("issue"), entry.get("ask_issue"), joined("crisis"), joined("ask"), joined("past"),
                   tuple(tuple(slots[s] for s in concept) for concept in entry.get("concepts", [])),
                   tuple(whole_word(p) for p in entry.get("abbreviations", [])),
-                  bool(entry.get("jest")), bool(entry.get("fear")), entry.get("threatened_issue"))
+                  bool(entry.get("jest")), bool(entry.get("fear")), bool(entry.get("accident")),
+                  entry.get("threatened_issue"))
 
 
 def _raw(family: Family, analysis: Analysis) -> list[tuple[RiskLevel, int, int, bool]]:
