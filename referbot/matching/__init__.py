@@ -6,24 +6,37 @@ once (vocabulary, typo index, patterns) and then answers per message without I/O
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import NamedTuple
+
 from referbot.domain import (CrisisSignal, FitAssessment, IntakeFacts, IssueMatch, RiskAssessment,
                              RiskLevel)
 from referbot.matching.analysis import Analysis, analyse
 from referbot.matching.fit import assess_fit
 from referbot.matching.issues import IssueFinder, IssueHit, drop_contained
 from referbot.matching.lexicon import Lookup, TokenCorrector, rapidfuzz_lookup
-from referbot.matching.risk import KIND_PRECEDENCE, RiskDetector
+from referbot.matching.risk import KIND_PRECEDENCE, Finding, RiskDetector
 from referbot.matching.vocabulary import NOT_AN_ISSUE, build_vocabulary, context_rules, taxonomy_labels
 from referbot.profile import Profile
 
 __all__ = ["Matcher", "issue_label"]
 
+# Readings kept for texts just seen (immutable, so sharing them is safe).
+_RECENT_TEXTS = 64
 # Current risk found by the risk detector is also a presenting issue (suicidal ideation for a crisis,
 # depression for despair that is only asked about).
 _RISK_ISSUE_SCORE = 95.0
 # What the issue vocabulary (with its misspellings and lay phrasings) recognises as suicidal ideation
 # or self-harm is never silently ignored: the risk detector judges it as its backstop (an `ask`).
 _RISK_ISSUES = frozenset({"suicidal_ideation", "self_harm"})
+
+
+class _Reading(NamedTuple):
+    """What one text says: its analysis, the issue vocabulary's finds and the risk findings."""
+
+    analysis: Analysis
+    hits: list[IssueHit]
+    findings: list[Finding]
 
 
 class Matcher:
@@ -35,18 +48,19 @@ class Matcher:
         self._corrector = TokenCorrector(words, self._rules.protected, lookup, cache_size)
         self._issues = IssueFinder(self._vocabulary, self._rules)
         self._risk = RiskDetector(self._rules)
+        self._recent = lru_cache(maxsize=_RECENT_TEXTS)(self._read_text)
 
     def label(self, issue_id: str) -> str:
         """Label of a taxonomy id or of one of this practice's custom specialties."""
         return self._vocabulary.labels.get(issue_id) or issue_label(issue_id)
 
     def find_issues(self, text: str) -> list[IssueMatch]:
-        analysis = self._analyse(text)
+        analysis, hits, findings = self._read(text)
         risks = [IssueHit(f.issue, _RISK_ISSUE_SCORE, f.first, f.last, risk=True)
-                 for f in self._risk.findings(analysis) if f.issue and not f.historical]
+                 for f in findings if f.issue and not f.historical]
         best: dict[str, IssueMatch] = {}
         # Per issue, the best-scored mention; on a tie the fuller one ("panic attacks" over "panic").
-        kept = [h for h in drop_contained([*self._issues.find(analysis), *risks]) if h.issue_id != NOT_AN_ISSUE]
+        kept = [h for h in drop_contained([*hits, *risks]) if h.issue_id != NOT_AN_ISSUE]
         for hit in sorted(kept, key=lambda h: (h.score, h.last - h.first), reverse=True):
             best.setdefault(hit.issue_id, IssueMatch(hit.issue_id, hit.score, analysis.evidence(hit.first, hit.last)))
         return sorted(best.values(), key=lambda m: (-m.score, m.id))
@@ -54,9 +68,7 @@ class Matcher:
     def assess_risk(self, text: str) -> RiskAssessment:
         """Crisis, ask or none for one free-text answer: who is in danger, the words seen, and the
         past risk that was seen and deliberately not alarmed on."""
-        analysis = self._analyse(text)
-        backstop = [(h.first, h.last) for h in self._issues.find(analysis) if h.issue_id in _RISK_ISSUES]
-        findings = self._risk.findings(analysis, backstop)
+        analysis, _, findings = self._read(text)
         current = [f for f in findings if not f.historical]
         past = tuple(dict.fromkeys(analysis.evidence(f.first, f.last) for f in findings if f.historical))
         if not current:
@@ -75,8 +87,15 @@ class Matcher:
     def assess(self, profile: Profile, facts: IntakeFacts) -> FitAssessment:
         return assess_fit(profile, facts, self.label)
 
-    def _analyse(self, text: str) -> Analysis:
-        return analyse(text or "", self._rules, self._corrector)
+    def _read(self, text: str) -> _Reading:
+        """One reading per text: the engine asks for the issues and the risk of an answer in a row."""
+        return self._recent(text or "")
+
+    def _read_text(self, text: str) -> _Reading:
+        analysis = analyse(text, self._rules, self._corrector)
+        hits = self._issues.find(analysis)
+        backstop = [(h.first, h.last) for h in hits if h.issue_id in _RISK_ISSUES]
+        return _Reading(analysis, hits, self._risk.findings(analysis, backstop))
 
 
 def issue_label(issue_id: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from referbot.matching.lexicon import TokenCorrector
 from referbot.matching.text import Token, stem, tokenize
@@ -71,6 +72,18 @@ class Analysis:
             end += 1
         return " ".join(self.words[start:end])
 
+    @cached_property
+    def sentences(self) -> list[tuple[int, int]]:
+        """Character spans of `joined`, one per sentence (hard breaks: full stops, new lines, brackets)."""
+        bounds, begin = [], 0
+        for i, token in enumerate(self.tokens):
+            if token.brk == "hard" and i > begin:
+                bounds.append((begin, i))
+                begin = i
+        if self.tokens:
+            bounds.append((begin, len(self.tokens)))
+        return [(self.offsets[a], self.offsets[b - 1] + len(self.words[b - 1])) for a, b in bounds]
+
     def in_idiom(self, first: int, last: int) -> bool:
         return any(a <= last and first <= b for a, b in self.idiom_spans)
 
@@ -131,23 +144,13 @@ def _segment_lengths(tokens: list[Token]) -> list[int]:
     return lengths
 
 
-def sentence_spans(analysis: Analysis) -> list[tuple[int, int]]:
-    """Character spans of `joined`, one per sentence (hard breaks: full stops, new lines, brackets)."""
-    bounds, begin = [], 0
-    for i, token in enumerate(analysis.tokens):
-        if token.brk == "hard" and i > begin:
-            bounds.append((begin, i))
-            begin = i
-    if analysis.tokens:
-        bounds.append((begin, len(analysis.tokens)))
-    return [(analysis.offsets[a], analysis.offsets[b - 1] + len(analysis.words[b - 1])) for a, b in bounds]
-
-
 def concept_spans(slots: tuple[re.Pattern[str], ...], analysis: Analysis) -> list[tuple[int, int]]:
     """Token spans of the sentences where every slot of a concept occurs (a weapon and a menace; a
     family member and strain between them), from the first slot found to the last."""
+    if not all(slot.search(analysis.joined) for slot in slots):
+        return []  # most texts: some slot is nowhere at all
     spans = []
-    for start, end in sentence_spans(analysis):
+    for start, end in analysis.sentences:
         text = analysis.joined[start:end]
         matches = [slot.search(text) for slot in slots]
         if all(matches):
