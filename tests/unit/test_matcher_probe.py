@@ -34,3 +34,33 @@ def test_no_crisis_in_the_probe_is_missed(report: Report) -> None:
 
 def test_crisis_false_alarms_on_the_probe_stay_rare(report: Report) -> None:
     assert report.crisis_false_positive_rate <= 0.05, "\n".join(m for m in report.misses if "false alarm" in m)
+
+
+# The risk probes (tests/data/probe_risk_2026-11[a-d].jsonl) were each written before the matcher
+# was scored on them and then used to find the categories it did not model; they now guard those
+# categories against regressions. Their first-look (unseen) scores are in the README.
+RISK_PROBES = sorted(PROBE.parent.glob("probe_risk_*.jsonl"))
+
+
+@pytest.fixture(scope="module", params=RISK_PROBES, ids=lambda path: path.stem)
+def risk_report(request: pytest.FixtureRequest) -> Report:
+    return evaluate(Matcher(), read_jsonl(request.param))
+
+
+def test_risk_probes_exist() -> None:
+    assert len(RISK_PROBES) >= 4
+
+
+def test_no_crisis_in_a_risk_probe_goes_unasked(risk_report: Report) -> None:
+    assert risk_report.crisis_positives > 0 and risk_report.ambiguous > 0
+    assert risk_report.crisis_recall_with_ask == 1.0, "\n".join(m for m in risk_report.misses if "MISSED" in m)
+    assert risk_report.ambiguous_caught == risk_report.ambiguous, "\n".join(risk_report.misses)
+
+
+def test_a_risk_probe_rarely_alarms_or_asks_without_cause(risk_report: Report) -> None:
+    assert risk_report.crisis_false_positive_rate <= 0.03, "\n".join(risk_report.misses)
+    assert risk_report.ask_rate <= 0.10, "\n".join(risk_report.misses)
+
+
+def test_issue_f1_on_a_risk_probe_stays_above_its_floor(risk_report: Report) -> None:
+    assert risk_report.f1 >= 0.8, risk_report.summary()

@@ -132,7 +132,50 @@ def test_cli_match_json() -> None:
     result = CliRunner().invoke(_cli(), ["match", "ptsd, kms vibes lately", "--json"])
     payload = json.loads(result.stdout)
     assert payload["crisis"] is True and payload["crisis_evidence"] == "kms"
+    assert payload["risk"] == {"level": "crisis", "kind": "self", "evidence": "kms", "history": []}
     assert {"id", "score", "evidence"} == set(payload["issues"][0])
+
+
+def test_cli_match_json_says_ask_without_claiming_a_crisis() -> None:
+    payload = json.loads(CliRunner().invoke(_cli(), ["match", "hx of OD 2019; doesn't see the point anymore",
+                                                     "--json"]).stdout)
+    assert payload["crisis"] is False and payload["crisis_evidence"] is None
+    assert payload["risk"] == {"level": "ask", "kind": "self", "evidence": "doesn't see the point",
+                               "history": ["OD"]}
+
+
+def test_cli_match_readable_names_the_kind_and_the_history() -> None:
+    out = CliRunner().invoke(_cli(), ["match", "grieving, his brother overdosed last year"]).stdout
+    assert "CRISIS" not in out and 'History (not alarmed on): "overdosed"' in out
+
+
+def test_cli_eval_reports_ask_rate_and_recall_per_kind(tmp_path) -> None:
+    labelled = tmp_path / "labelled.jsonl"
+    rows = [{"text": "took an overdose an hour ago", "crisis": True, "crisis_kind": "medical"},
+            {"text": "doesn't see the point anymore", "crisis": True, "crisis_kind": "self"},
+            {"text": "just want it all to stop", "crisis": False, "risk": "ask"},
+            {"text": "can't cope with anything", "crisis": False},
+            {"text": "OCD rituals", "crisis": False}]
+    labelled.write_text("".join(json.dumps({"id": str(i), "issues": [], **row}) + "\n" for i, row in enumerate(rows)))
+    out = CliRunner().invoke(_cli(), ["eval-matcher", str(labelled)]).stdout
+    assert "crisis: recall 0.500 (1/2)  recall counting ask 1.000 (2/2)" in out
+    assert "ask: rate on non-crisis texts 0.500 (1/2)  ambiguous texts caught (ask or crisis) 1/1" in out
+    assert "crisis kind medical: recall 1.000 (1/1)" in out and "crisis kind self: recall 0.000 (0/1)  counting ask 1/1" in out
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    (None, "missing.jsonl: cannot read (No such file or directory)"),
+    ('{"text": "ok", "issues": []}\n{"text": "broken"\n', "labelled.jsonl line 2: not valid JSON"),
+    ('{"text": "ok"}\n\n["a list"]\n', "labelled.jsonl line 3: expected an object with a \"text\" string"),
+])
+def test_cli_bad_labelled_file_is_one_line_naming_file_and_line(tmp_path, content: str | None, expected: str) -> None:
+    path = tmp_path / ("missing.jsonl" if content is None else "labelled.jsonl")
+    if content is not None:
+        path.write_text(content)
+    for command in (["eval-matcher", str(path)], ["match", "--batch", str(path)]):
+        result = CliRunner().invoke(_cli(), command)
+        assert result.exit_code == 2 and expected in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output
 
 
 def test_cli_batch_and_eval(tmp_path) -> None:

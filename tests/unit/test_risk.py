@@ -1,0 +1,153 @@
+"""Risk by concept: each kind in several registers, history against the present, ambiguous wording
+that is asked about, and wording that must not alarm.
+
+These pin the behaviour of each concept with a few examples; how well the matcher generalises is
+measured by `referbot eval-matcher` on probes written in wording it was not tuned on
+(tests/unit/test_matcher_probe.py guards those scores).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from referbot.domain import CrisisKind, RiskLevel
+from referbot.matching import Matcher
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return Matcher()
+
+
+def _crisis(matcher: Matcher, text: str, kind: CrisisKind) -> None:
+    risk = matcher.assess_risk(text)
+    assert (risk.level, risk.kind) == (RiskLevel.CRISIS, kind), (text, risk)
+    assert risk.evidence and risk.evidence in text
+
+
+@pytest.mark.parametrize("text", [
+    "wants to die",  # plain
+    "Pt endorses SI with plan",  # clinical shorthand
+    "kms fr",  # texting
+    "she's been stockpiling her sleeping pills",  # means gathered
+    "keeps thinking about driving into a wall",  # method
+    "my daughter is planning how to end things and has picked a date",  # a plan told indirectly
+    "he bought a rope last week and wrote letters to his kids",  # means and a farewell
+    "rang me from the cliffs saying he's going to jump",  # a drop and a height
+    "told his wife he'll use the shotgun on himself",  # a means turned on oneself
+    "SH - cuts on wrists, new ones this week",  # self-harm, clinical
+    "been burning her forearms with a lighter",  # an act on one's own body
+    "biting her own arm until it bleeds",  # an act until it shows
+    "sucidal thoughts every night",  # a misspelling
+])
+def test_danger_to_self(matcher: Matcher, text: str) -> None:
+    _crisis(matcher, text, CrisisKind.SELF)
+
+
+@pytest.mark.parametrize("text", [
+    "says he'll stab his stepdad",
+    "HI toward former CO, specific statements, owns firearms",  # clinical shorthand
+    "he's going to bring a gun in and sort out his colleague",  # a weapon and a menace
+    "Yr 9 boy drew a hit list of classmates",
+    "my son says the voices are telling him to kill his neighbour",  # command hallucinations, a target
+    "keeps planning how to hurt his manager",
+])
+def test_danger_to_others(matcher: Matcher, text: str) -> None:
+    _crisis(matcher, text, CrisisKind.OTHERS)
+
+
+@pytest.mark.parametrize("text", [
+    "threatened to kill her if she leaves",  # a threat against the client
+    "my husband said he'll kill me if I tell anyone",  # against the referrer
+    "Child, 7, told teacher her stepdad hurts her at night",  # a child disclosing abuse
+    "her ex turned up at her flat with a knife on Saturday",  # an ex, a weapon, at the door
+    "she's being stalked by a former client",
+    "partner choked her until she passed out, she still lives with him",  # strangulation
+    "an adult online is asking her 12 year old for naked photos",  # grooming
+    "he's in a violent marriage, she hit him with a pan yesterday",  # violence at home, lately
+])
+def test_danger_from_others(matcher: Matcher, text: str) -> None:
+    _crisis(matcher, text, CrisisKind.FROM_OTHERS)
+
+
+@pytest.mark.parametrize("text", [
+    "took a whole packet of paracetamol on Sunday",  # an overdose taken
+    "swallowed about 30 of his mum's sertraline an hour ago",
+    "OD'd on heroin last night, using again today",  # a street-drug overdose
+    "has stopped his dialysis on purpose, says he's done",  # refusing life-sustaining treatment
+    "17yo with anorexia has not eaten or drunk anything for four days",  # no food or fluids for days
+    "drank a bottle of bleach after an argument",  # poisoning
+    "found her unresponsive on the bathroom floor",  # an emergency in progress
+])
+def test_medical_danger(matcher: Matcher, text: str) -> None:
+    _crisis(matcher, text, CrisisKind.MEDICAL)
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("doesn't see the point anymore", CrisisKind.SELF),
+    ("just want it all to stop tbh", CrisisKind.SELF),
+    ("keeps saying he might as well be dead", CrisisKind.SELF),
+    ("I can't cope with anything at the moment", CrisisKind.SELF),
+    ("can't stop washing her hands until they bleed", CrisisKind.SELF),
+    ("he worries he might lose it and hurt someone at work", CrisisKind.OTHERS),
+    ("her husband has a temper and she's scared of what he might do", CrisisKind.FROM_OTHERS),
+])
+def test_ambiguous_wording_is_asked_about(matcher: Matcher, text: str, kind: CrisisKind) -> None:
+    risk = matcher.assess_risk(text)
+    assert (risk.level, risk.kind) == (RiskLevel.ASK, kind), (text, risk)
+    assert risk.evidence and not matcher.detect_crisis(text)
+
+
+@pytest.mark.parametrize(("past", "present"), [
+    ("Hx of OD in 2015, stable on lithium", "overdosed two days ago and says she'll do it again"),
+    ("self harmed as a teenager, nothing for ten years", "self harming again since the breakup, cut her thighs on Sunday"),
+    ("sexually abused by an uncle as a child", "her uncle is still abusing her when the family visit"),
+    ("grieving, his brother overdosed last year", "he overdosed last night and was in hospital"),
+    ("attempted suicide aged 15; now 40", "attempted suicide on Friday"),
+    ("threatened to stab a neighbour in 2018", "threatened his brother with a knife yesterday"),
+])
+def test_history_is_recorded_not_alarmed_on(matcher: Matcher, past: str, present: str) -> None:
+    then = matcher.assess_risk(past)
+    assert then.level is RiskLevel.NONE and then.history, (past, then)
+    assert matcher.assess_risk(present).level is RiskLevel.CRISIS, present
+
+
+@pytest.mark.parametrize("text", [
+    "Pt denies SI, HI, AVH.",
+    "no thoughts of ending her life, no self harm, mainly exhausted",
+    "terrified of dying, lies awake thinking about what happens after we die",  # fear of death
+    "I keep thinking about my grandad's death and what happens to us when we die, it scares me",
+    "had a nightmare that I killed my dad and woke up screaming",  # a dream
+    "My sister's drug addiction is tearing the family apart",  # a relative's addiction
+    "works as a paramedic, sees overdoses every week",  # other people's overdoses
+    "Her cousin overdosed and died in March",  # someone else's death
+    "Lost my husband to suicide in March",
+    "this job is killing me",
+    "the kids are driving me up the wall, I'll kill them lol",  # jest
+    "cut his hand badly at work on a saw",  # an accident
+    "They've set a date for the wedding and she's stressed",  # a date is not a plan
+    "deer hunter, owns rifles, referred for insomnia",  # a weapon without a menace
+    "Was assaulted by a stranger last month, not sleeping",  # past, not ongoing
+])
+def test_no_alarm(matcher: Matcher, text: str) -> None:
+    risk = matcher.assess_risk(text)
+    assert risk.level is RiskLevel.NONE, (text, risk)
+
+
+def test_crisis_outranks_ask_and_history_is_kept_beside_it(matcher: Matcher) -> None:
+    risk = matcher.assess_risk("hx of cutting in her teens; can't go on, has been giving her things away")
+    assert risk.level is RiskLevel.CRISIS and risk.history == ("cutting",)
+
+
+def test_risk_is_also_a_presenting_issue(matcher: Matcher) -> None:
+    assert "suicidal_ideation" in {m.id for m in matcher.find_issues("i just don't want to be here anymore")}
+    assert "self_harm" in {m.id for m in matcher.find_issues("been carving words into her thighs with a razor")}
+    assert "depression" in {m.id for m in matcher.find_issues("she's had enough of everything")}
+    threatened = {m.id for m in matcher.find_issues("her ex threatened to kill her")}
+    assert "trauma_ptsd" in threatened and "anger_management" not in threatened
+
+
+def test_detect_crisis_is_the_crisis_level_of_assess_risk(matcher: Matcher) -> None:
+    signal = matcher.detect_crisis("took an overdose this morning")
+    assert signal is not None and signal.kind is CrisisKind.MEDICAL and signal.evidence == "took an overdose"
+    assert matcher.detect_crisis("doesn't see the point anymore") is None
