@@ -30,13 +30,19 @@ class LabelledFileError(ValueError):
 
 
 @dataclass
-class KindTally:
-    """Crisis items of one kind: how many, caught as crisis, caught counting ask, kind named right."""
+class CrisisTally:
+    """Crisis items (all, or of one kind): how many, caught as crisis, caught counting ask, kind right."""
 
     positives: int = 0
     crisis: int = 0
     caught: int = 0
     kind_right: int = 0
+
+    def count(self, risk: RiskAssessment, kind: str | None) -> None:
+        self.positives += 1
+        self.crisis += risk.level is RiskLevel.CRISIS
+        self.caught += risk.level is not RiskLevel.NONE
+        self.kind_right += risk.level is not RiskLevel.NONE and risk.kind is not None and risk.kind.value == kind
 
 
 @dataclass
@@ -44,15 +50,13 @@ class Report:
     true_positives: int = 0
     false_positives: int = 0
     false_negatives: int = 0
-    crisis_hits: int = 0
-    crisis_caught: int = 0
-    crisis_positives: int = 0
+    crises: CrisisTally = field(default_factory=CrisisTally)
     crisis_false_alarms: int = 0
     crisis_negatives: int = 0
     asks_on_negatives: int = 0
     ambiguous: int = 0
     ambiguous_caught: int = 0
-    kinds: dict[str, KindTally] = field(default_factory=dict)
+    kinds: dict[str, CrisisTally] = field(default_factory=dict)
     misses: list[str] = field(default_factory=list)
 
     @property
@@ -69,12 +73,16 @@ class Report:
         return 2 * p * r / (p + r) if p + r else 0.0
 
     @property
+    def crisis_positives(self) -> int:
+        return self.crises.positives
+
+    @property
     def crisis_recall(self) -> float:
-        return _ratio(self.crisis_hits, self.crisis_positives, empty=1.0)
+        return _ratio(self.crises.crisis, self.crises.positives, empty=1.0)
 
     @property
     def crisis_recall_with_ask(self) -> float:
-        return _ratio(self.crisis_caught, self.crisis_positives, empty=1.0)
+        return _ratio(self.crises.caught, self.crises.positives, empty=1.0)
 
     @property
     def crisis_false_positive_rate(self) -> float:
@@ -87,8 +95,8 @@ class Report:
     def summary(self) -> str:
         lines = [f"issues: precision {self.precision:.3f}  recall {self.recall:.3f}  F1 {self.f1:.3f}  "
                  f"(tp {self.true_positives}, fp {self.false_positives}, fn {self.false_negatives})",
-                 f"crisis: recall {self.crisis_recall:.3f} ({self.crisis_hits}/{self.crisis_positives})  "
-                 f"recall counting ask {self.crisis_recall_with_ask:.3f} ({self.crisis_caught}/{self.crisis_positives})  "
+                 f"crisis: recall {self.crisis_recall:.3f} ({self.crises.crisis}/{self.crises.positives})  "
+                 f"recall counting ask {self.crisis_recall_with_ask:.3f} ({self.crises.caught}/{self.crises.positives})  "
                  f"false-positive rate {self.crisis_false_positive_rate:.3f} "
                  f"({self.crisis_false_alarms}/{self.crisis_negatives})",
                  f"ask: rate on non-crisis texts {self.ask_rate:.3f} ({self.asks_on_negatives}/{self.crisis_negatives})"
@@ -166,16 +174,10 @@ def _score_risk(report: Report, item: dict[str, Any], risk: RiskAssessment) -> N
 
 
 def _score_crisis_item(report: Report, item: dict[str, Any], risk: RiskAssessment, seen: str) -> None:
-    report.crisis_positives += 1
-    report.crisis_hits += risk.level is RiskLevel.CRISIS
-    report.crisis_caught += risk.level is not RiskLevel.NONE
     kind = item.get("crisis_kind")
+    report.crises.count(risk, kind)
     if kind:
-        tally = report.kinds.setdefault(kind, KindTally())
-        tally.positives += 1
-        tally.crisis += risk.level is RiskLevel.CRISIS
-        tally.caught += risk.level is not RiskLevel.NONE
-        tally.kind_right += risk.level is not RiskLevel.NONE and risk.kind is not None and risk.kind.value == kind
+        report.kinds.setdefault(kind, CrisisTally()).count(risk, kind)
     if risk.level is RiskLevel.NONE:
         report.misses.append(f"{item.get('id', '?')}: CRISIS MISSED | {item['text']}")
     elif risk.level is RiskLevel.ASK:
