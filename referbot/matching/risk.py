@@ -9,8 +9,9 @@ of a known concept is caught without a new phrase.
 
 A finding is then judged in context, each rule for an explicit reason: negated ("denies SI"),
 inside an idiom or someone else's death ("lost him to suicide"), said of a dream or a story, a
-threat said in jest, a thought of death that is fear of death — dropped; in the past with nothing
-current in its clause ("hx of OD in 2015") — kept as history, never alarmed on.
+threat said in jest, a thought of death that is fear of death, an injury by accident — dropped; in
+the past with nothing current in its clause ("hx of OD in 2015", "was abused as a child") — kept
+as history, never alarmed on.
 """
 
 from __future__ import annotations
