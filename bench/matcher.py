@@ -1,6 +1,6 @@
 """Time the matcher per text against a plain-difflib baseline doing the same lookups, in one run.
 
-Both variants run the full pipeline (find_issues + detect_crisis) with the typo cache disabled, so
+Both variants run the full pipeline (find_issues + assess_risk) with the typo cache disabled, so
 every word not in the vocabulary goes through the fuzzy lookup: rapidfuzz (the shipped one) or
 difflib.get_close_matches (the baseline). Run: `python -m bench.matcher [FILE.jsonl] [--rounds N]`.
 """
@@ -36,7 +36,7 @@ def per_text_seconds(matcher: Matcher, texts: list[str], rounds: int) -> float:
     for _ in range(rounds):
         for text in texts:
             matcher.find_issues(text)
-            matcher.detect_crisis(text)
+            matcher.assess_risk(text)
     return (time.perf_counter() - start) / (rounds * len(texts))
 
 

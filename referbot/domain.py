@@ -209,14 +209,6 @@ NO_RISK = RiskAssessment()
 
 
 @dataclass(frozen=True)
-class CrisisSignal:
-    """Why a text was judged a risk to life: the words that triggered it and who is in danger."""
-
-    evidence: str
-    kind: CrisisKind
-
-
-@dataclass(frozen=True)
 class IntakeFacts:
     """What fit is judged on, lifted out of the intake answers (all optional: referrers skip)."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import NamedTuple
 
-from referbot.domain import (CrisisSignal, FitAssessment, IntakeFacts, IssueMatch, RiskAssessment,
+from referbot.domain import (FitAssessment, IntakeFacts, IssueMatch, RiskAssessment,
                              RiskLevel)
 from referbot.matching.analysis import Analysis, analyse
 from referbot.matching.fit import assess_fit
@@ -75,14 +75,6 @@ class Matcher:
             return RiskAssessment(history=past)
         top = min(current, key=lambda f: (f.level is not RiskLevel.CRISIS, KIND_PRECEDENCE.index(f.kind), f.first))
         return RiskAssessment(top.level, top.kind, analysis.evidence(top.first, top.last), past)
-
-    def detect_crisis(self, text: str) -> CrisisSignal | None:
-        """The crisis level of `assess_risk` only, for callers that know no other level (the engine
-        until it asks about ambiguous wording)."""
-        risk = self.assess_risk(text)
-        if not risk.is_crisis or risk.kind is None or risk.evidence is None:
-            return None
-        return CrisisSignal(evidence=risk.evidence, kind=risk.kind)
 
     def assess(self, profile: Profile, facts: IntakeFacts) -> FitAssessment:
         return assess_fit(profile, facts, self.label)

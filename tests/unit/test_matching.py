@@ -9,6 +9,7 @@ import typer
 from typer.testing import CliRunner
 
 from referbot.cli.match import register
+from referbot.domain import RiskLevel
 from referbot.matching import Matcher, issue_label
 from referbot.profile import load_profile
 
@@ -93,7 +94,7 @@ def test_results_are_sorted_and_carry_evidence(matcher: Matcher) -> None:
 @pytest.mark.parametrize("text", ["", "   ", "asdfgh", "!!!", "12345"])
 def test_empty_and_meaningless_input(matcher: Matcher, text: str) -> None:
     assert matcher.find_issues(text) == []
-    assert matcher.detect_crisis(text) is None
+    assert matcher.assess_risk(text).level is RiskLevel.NONE
 
 
 def test_huge_input_is_handled(matcher: Matcher) -> None:
@@ -105,7 +106,7 @@ def test_huge_input_is_handled(matcher: Matcher) -> None:
                                   "depressão e ansiedade 😔", "ℌ𝔢𝔩𝔭"])
 def test_non_latin_scripts_do_not_crash(matcher: Matcher, text: str) -> None:
     assert isinstance(matcher.find_issues(text), list)
-    matcher.detect_crisis(text)
+    matcher.assess_risk(text)
 
 
 def test_profile_phrases_and_custom_specialties() -> None:

@@ -95,7 +95,7 @@ def test_medical_danger(matcher: Matcher, text: str) -> None:
 def test_ambiguous_wording_is_asked_about(matcher: Matcher, text: str, kind: CrisisKind) -> None:
     risk = matcher.assess_risk(text)
     assert (risk.level, risk.kind) == (RiskLevel.ASK, kind), (text, risk)
-    assert risk.evidence and not matcher.detect_crisis(text)
+    assert risk.evidence and not risk.is_crisis
 
 
 @pytest.mark.parametrize(("past", "present"), [
@@ -145,9 +145,3 @@ def test_risk_is_also_a_presenting_issue(matcher: Matcher) -> None:
     assert "depression" in {m.id for m in matcher.find_issues("she's had enough of everything")}
     threatened = {m.id for m in matcher.find_issues("her ex threatened to kill her")}
     assert "trauma_ptsd" in threatened and "anger_management" not in threatened
-
-
-def test_detect_crisis_is_the_crisis_level_of_assess_risk(matcher: Matcher) -> None:
-    signal = matcher.detect_crisis("took an overdose this morning")
-    assert signal is not None and signal.kind is CrisisKind.MEDICAL and signal.evidence == "took an overdose"
-    assert matcher.detect_crisis("doesn't see the point anymore") is None
