@@ -14,11 +14,12 @@ from typing import Any, Optional
 
 import typer
 
+from referbot.errors import BadRequest
 from referbot.cli.common import fail, print_json, run
 from referbot.cli.records import referrals_app
 
 
-class InvalidMoment(ValueError):
+class InvalidMoment(BadRequest):
     """A date or time on the command line that cannot be read."""
 
 

@@ -16,9 +16,10 @@ from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from referbot.errors import StorageError
 
 
-class DatabaseError(Exception):
+class DatabaseError(StorageError):
     """The database cannot be used; the message says what to check."""
 
 
