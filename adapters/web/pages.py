@@ -50,7 +50,7 @@ class Posted:
 
 def parse_form(body: bytes) -> Posted:
     """An `application/x-www-form-urlencoded` body as a `Posted`; BadRequest for anything else
-    (unknown or repeated fields, not exactly one action, an answer over MAX_ANSWER characters)."""
+    (unknown or repeated fields, no answer or two buttons, an answer over MAX_ANSWER characters)."""
     try:
         pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body),
                           max_num_fields=len(_FIELDS))
@@ -63,9 +63,11 @@ def parse_form(body: bytes) -> Posted:
     csrf, turn = form.get("csrf", ""), form.get("turn", "")
     if not _TOKEN.fullmatch(turn) or not csrf:
         raise BadRequest("The form is incomplete; please reload the page.")
-    actions = [name for name in ("text", "choice", "command") if name in form]
-    if len(actions) != 1:
+    buttons = [name for name in ("choice", "command") if name in form]
+    if len(buttons) > 1 or not (buttons or "text" in form):
         raise BadRequest("Send one answer at a time.")
+    if buttons:  # a button pressed in a form that also has a text box: the button is the answer
+        form.pop("text", None)
     source = form.get("source") or None
     if source is not None and not _SOURCE.fullmatch(source):
         raise BadRequest("That referral link is not valid.")

@@ -27,7 +27,12 @@
     if (!next || !here) { return false; }
     here.replaceWith(next);
     bind(next);
-    var target = next.querySelector("#crisis") || next.querySelector("#answer") ||
+    var crisis = next.querySelector("#crisis");
+    if (crisis && transcript) {  /* crisis resources go to the top of the page, above the conversation */
+      transcript.parentNode.insertBefore(crisis, transcript);
+      window.scrollTo(0, 0);
+    }
+    var target = crisis || next.querySelector("#answer") ||
       next.querySelector(".choices button") || next.querySelector("button");
     if (target) { target.focus(); }
     return true;
