@@ -23,6 +23,13 @@ from referbot.views import referral_view, source_view
 
 #: Months the chart shows unless asked otherwise, and the most it will draw.
 CHART_MONTHS, MAX_CHART_MONTHS = 12, 60
+#: A referral's record field by field, as staff read it (`referral()` returns these keys and more).
+DETAIL_FIELDS: tuple[tuple[str, str], ...] = (
+    ("status", "Status"), ("verdict", "Fit"), ("channel", "Came via"), ("source", "Source"),
+    ("client_name", "Client"), ("client_age", "Age"), ("client_contact", "Client contact"),
+    ("presenting_issues", "Presenting issues"), ("therapy_format", "Format"), ("modality", "In person or online"),
+    ("urgency", "Urgency"), ("payment", "Payment"), ("consent_to_contact", "Client agreed to be contacted"),
+    ("consent_to_update", "Client agreed to updates"), ("crisis_evidence", "Crisis language"))
 #: Open statuses listed with the ones still waiting for a first contact.
 IN_PROGRESS = (ReferralStatus.CONTACTED, ReferralStatus.CONSULT_BOOKED)
 

@@ -12,7 +12,7 @@ from typing import Any
 from adapters.slack.alerts import status_lines, when
 from adapters.slack.blocks import Block, escape, sections
 from adapters.slack.nudges import nudge_blocks
-from referbot.desk import COMMANDS, Desk, OpenWork, referral_number
+from referbot.desk import COMMANDS, DETAIL_FIELDS, Desk, OpenWork, referral_number
 from referbot.errors import BadRequest, NotFound
 from referbot.profile import Profile
 from referbot.stats import PERIODS
@@ -21,13 +21,6 @@ from referbot.views import words
 HELP = "*`/referbot` commands* (answers are only visible to you)\n" + "\n".join(
     f"• `/referbot {c.usage}`: {c.description.lower()}" for c in COMMANDS) + "\n• `/referbot help`: this list"
 NOT_PERMITTED = "Sorry, you are not permitted to use this: it is for the practice's staff only."
-
-_DETAIL_FIELDS = (("status", "Status"), ("verdict", "Fit"), ("channel", "Came via"), ("source", "Source"),
-                  ("client_name", "Client"), ("client_age", "Age"), ("client_contact", "Client contact"),
-                  ("presenting_issues", "Presenting issues"), ("therapy_format", "Format"),
-                  ("modality", "In person or online"), ("urgency", "Urgency"), ("payment", "Payment"),
-                  ("consent_to_contact", "Client agreed to be contacted"),
-                  ("consent_to_update", "Client agreed to updates"), ("crisis_evidence", "Crisis language"))
 
 
 def _value(value: Any) -> str:
@@ -39,7 +32,7 @@ def _value(value: Any) -> str:
 def referral_details(view: dict[str, Any], profile: Profile) -> str:
     """The whole record, including what alerts leave out (client contact, free text, all answers)."""
     lines = [f"*Referral #{view['id']}*, received {when(view['created_at'], profile)}"]
-    lines += [f"*{name}:* {_value(view[key])}" for key, name in _DETAIL_FIELDS if view.get(key) not in (None, "")]
+    lines += [f"*{name}:* {_value(view[key])}" for key, name in DETAIL_FIELDS if view.get(key) not in (None, "")]
     reasons = (view["fit"] or {}).get("reasons") or []
     lines += [f"• {escape(reason)}" for reason in reasons]
     lines.append("*All answers:*")

@@ -7,18 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from referbot.desk import COMMANDS, Desk, referral_number
+from referbot.desk import COMMANDS, DETAIL_FIELDS, Desk, referral_number
 from referbot.errors import BadRequest, NotFound
 from referbot.stats import PERIODS
 from referbot.views import words
 
 #: Commands only practice staff may use, shown in their own command menu.
 STAFF_COMMANDS: dict[str, str] = {c.name: c.description for c in COMMANDS}
-
-_DETAIL_FIELDS = (("status", "Status"), ("verdict", "Fit"), ("channel", "Came via"), ("source", "Source"),
-                  ("client_name", "Client"), ("client_age", "Age"), ("client_contact", "Client contact"),
-                  ("presenting_issues", "Presenting issues"), ("urgency", "Urgency"), ("payment", "Payment"),
-                  ("crisis_evidence", "Crisis language"))
 
 
 @dataclass(frozen=True)
@@ -52,7 +47,7 @@ async def staff_answer(desk: Desk, name: str, argument: str | None) -> StaffAnsw
             return StaffAnswer(f"Unknown period {argument!r}. Try /stats with one of: {', '.join(PERIODS)}.")
         return StaffAnswer("Usage: /referral 12 (the referral's number).")
     lines = [f"Referral #{view['id']}"]
-    lines += [f"{label}: {view[key]}" for key, label in _DETAIL_FIELDS if view.get(key) not in (None, "")]
+    lines += [f"{label}: {view[key]}" for key, label in DETAIL_FIELDS if view.get(key) not in (None, "")]
     lines += [f"• {reason}" for reason in (view["fit"] or {}).get("reasons") or []]
     lines += [f"{words(e['status'])} — by {e['by']}, {e['at'][:16]}" for e in view["history"] if e["status"] != "new"]
     return StaffAnswer("\n".join(lines))

@@ -44,7 +44,13 @@ async def test_staff_commands_answer_staff_and_politely_refuse_others(database, 
         [chart] = await staff.say("/chart 6")
         assert chart["caption"] == "Referrals per month, last 6 months"
         assert api.calls_to("sendPhoto")[-1].params["photo"].startswith(b"\x89PNG\r\n\x1a\n")
-        for command in ("/stats", "/nudges", "/chart"):
+        [sources] = await staff.say("/sources")
+        assert sources["text"] == "No referral sources yet."
+        [missing] = await staff.say("/referral 999")
+        assert missing["text"] == "No referral #999."
+        [usage] = await staff.say("/referral twelve")
+        assert usage["text"].startswith("Usage: /referral 12")
+        for command in ("/stats", "/nudges", "/chart", "/referral 1"):
             [refusal] = await stranger.say(command)
             assert "only for the practice's staff" in refusal["text"]
         [guidelines] = await stranger.say("/guidelines")
