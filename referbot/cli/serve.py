@@ -31,8 +31,8 @@ def run_bot(user: str = typer.Option(None, "--as", help="Console referrer identi
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     async def _run() -> None:
+        channels = configure()  # a settings mistake is reported before the database is touched
         async with open_runtime() as runtime:
-            channels = configure()
             for warning in delivery_warnings(runtime.profile, channels):
                 logging.getLogger("referbot").warning(warning)
             if any(c.channel.for_referrers for c in enabled(channels)):

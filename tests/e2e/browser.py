@@ -151,19 +151,25 @@ class Referrer:
         found = self.driver.find_elements(By.ID, "turn") or self.driver.find_elements(By.TAG_NAME, "main")
         return found[0]
 
+    def _find(self, wanted: str, css: str) -> WebElement | None:
+        """The first button (in one round trip) whose value is `wanted` or whose label starts with it."""
+        return self.driver.execute_script(
+            "var wanted = arguments[0], buttons = document.querySelectorAll(arguments[1]);"
+            "for (var i = 0; i < buttons.length; i++) { var b = buttons[i];"
+            " var label = b.textContent.replace(/^\\s*✓\\s*/, '').trim().toLowerCase();"
+            " if ((b.value || '').toLowerCase() === wanted || label.indexOf(wanted) === 0) { return b; } }"
+            "return null;", wanted.lower(), css)
+
     def press(self, label_or_value: str) -> None:
         """Press a button whose value or label starts with the words given."""
-        wanted = label_or_value.lower()
-        for button in self.buttons("main button"):
-            label = button.text.lower().lstrip("✓ ").strip()
-            if (button.get_attribute("value") or "").lower() == wanted or label.startswith(wanted):
-                before = self._turn()
-                button.click()
-                self._wait_for_new_turn(before)
-                self.shot(f"pressed-{_slug(wanted)}")
-                return
-        raise AssertionError(f"no button {label_or_value!r} among "
-                             f"{[b.text for b in self.buttons('main button')]}; page: {self.text()}")
+        button = self._find(label_or_value, "main button")
+        if button is None:
+            raise AssertionError(f"no button {label_or_value!r} among "
+                                 f"{[b.text for b in self.buttons('main button')]}; page: {self.text()}")
+        before = self._turn()
+        button.click()
+        self._wait_for_new_turn(before)
+        self.shot(f"pressed-{_slug(label_or_value.lower())}")
 
     def type(self, text: str) -> None:
         field = self.driver.find_element(By.ID, "answer")
@@ -176,9 +182,7 @@ class Referrer:
 
     def answer(self, answer: str) -> None:
         """A choice button when one matches, else typed (as a referrer would)."""
-        wanted = answer.lower()
-        if any((b.get_attribute("value") or "").lower() == wanted or b.text.lower().lstrip("✓ ").startswith(wanted)
-               for b in self.buttons()):
+        if self._find(answer, ".choices button") is not None:
             self.press(answer)
         else:
             self.type(answer)

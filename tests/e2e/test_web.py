@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import urllib.error
 import urllib.request
+import shutil
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -21,11 +23,16 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from referbot.store import Database, UnitOfWork
 from referbot.views import referral_view
+from tests.conftest import pg_server_psql
 from tests.e2e.browser import Referrer, WebServer, chromium, close
 
 INTAKE = ["Dr. Ann Lee", "physician", "Lakeview Family Medicine", "ann.lee@lakeview.example", "J.", "34",
           "panic attacks", "skip", "individual", "either", "skip", "routine", "private pay", "no", "skip", "send"]
-sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+def intake(client: str) -> list[str]:
+    """The standard intake for a client name of the test's own (tests share one server and database)."""
+    return INTAKE[:4] + [client] + INTAKE[5:]
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +44,14 @@ def driver() -> Iterator[WebDriver]:
         close(browser)
 
 
-@pytest.fixture
-def server(tmp_path: Path, database_url: str) -> Iterator[WebServer]:
-    running = WebServer(tmp_path, database_url).start()
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[WebServer]:
+    """One `referbot run` for the module on SQLite; each test is a new visitor (a new session)."""
+    workdir = tmp_path_factory.mktemp("web")
+    shutil.copy(sqlite_template, workdir / "referbot.db")
+    # Every test posts from 127.0.0.1: the per-address limit is tested on a server of its own.
+    running = WebServer(workdir, f"sqlite+aiosqlite:///{workdir / 'referbot.db'}",
+                        REFERBOT_WEB_POSTS_PER_MINUTE="10000").start()
     try:
         yield running
     finally:
@@ -52,16 +64,17 @@ def referrer(driver: WebDriver, server: WebServer, request: pytest.FixtureReques
     return Referrer(driver, server, request.node.name.replace("[", "-").rstrip("]"))
 
 
-def referrals(database_url: str) -> list[dict[str, Any]]:
+def referrals(server: WebServer, client: str | None = None) -> list[dict[str, Any]]:
+    """The web referrals in the server's database (for one client name, if given)."""
     async def read() -> list[dict[str, Any]]:
-        database = Database(database_url)
+        database = Database(server.env["REFERBOT_DATABASE_URL"])
         try:
             async with UnitOfWork(database) as uow:
-                return [referral_view(r) for r in await uow.referrals.list()]
+                return [referral_view(r) for r in await uow.referrals.list(limit=1000)]
         finally:
             await database.dispose()
 
-    return asyncio.run(read())
+    return [r for r in asyncio.run(read()) if r["channel"] == "web" and client in (None, r["client_name"])]
 
 
 def post(server: WebServer, body: bytes, *, cookie: str | None = None,
@@ -80,38 +93,49 @@ def finish(referrer: Referrer, answers: list[str]) -> None:
         referrer.answer(answer)
 
 
-def test_a_whole_referral_in_the_browser(referrer: Referrer, database_url: str) -> None:
+def test_a_whole_referral_in_the_browser(referrer: Referrer, server: WebServer) -> None:
+    whole_referral(referrer, server, "J.")
+
+
+@pytest.mark.postgres
+def test_a_whole_referral_on_postgresql(driver: WebDriver, pg_server: Any, pg_template: str, tmp_path: Path) -> None:
+    pg_server_psql(pg_server, f"CREATE DATABASE web_intake TEMPLATE {pg_template}")
+    on_postgres = WebServer(tmp_path, pg_server.url("web_intake")).start()
+    try:
+        driver.delete_all_cookies()
+        whole_referral(Referrer(driver, on_postgres, "postgresql"), on_postgres, "P.")
+    finally:
+        on_postgres.stop()
+
+
+def whole_referral(referrer: Referrer, server: WebServer, client: str) -> None:
     referrer.open()
     assert "Refer a client to Riverbend Counseling Collective" in referrer.text()
     referrer.press("Start the referral")
     assert "name" in referrer.question().lower()
-    finish(referrer, INTAKE)
-    text = referrer.text()
-    assert "good fit" in text.lower() or "fit" in text.lower()
+    finish(referrer, intake(client))
+    assert "good fit" in referrer.text().lower()
     assert referrer.buttons("main button")[0].text == "Refer another client"
     transcript = referrer.driver.find_element(By.ID, "transcript")  # JavaScript kept the conversation on screen
     assert "Dr. Ann Lee" in transcript.text and "Lakeview Family Medicine" in transcript.text
-    [referral] = referrals(database_url)
-    assert referral["channel"] == "web" and referral["client_name"] == "J." and referral["client_age"] == 34
-    assert referral["source"] == "Dr. Ann Lee"
+    [referral] = referrals(server, client)
+    assert referral["client_age"] == 34 and referral["source"] == "Dr. Ann Lee" and referral["verdict"] == "good_fit"
 
 
-@sqlite_only
-def test_without_javascript_the_forms_alone_finish_a_referral(server: WebServer, database_url: str) -> None:
+def test_without_javascript_the_forms_alone_finish_a_referral(server: WebServer) -> None:
     browser = chromium(javascript=False)
     try:
         person = Referrer(browser, server, "no-javascript")
         person.open()
         person.press("Start the referral")
-        finish(person, INTAKE)
+        finish(person, intake("N."))
         assert browser.find_element(By.ID, "transcript").is_displayed() is False  # no chat log without the script
         assert "Refer another client" in person.text()
     finally:
         close(browser)
-    assert len(referrals(database_url)) == 1
+    assert len(referrals(server, "N.")) == 1
 
 
-@sqlite_only
 def test_a_wrong_answer_is_explained_and_asked_again(referrer: Referrer) -> None:
     referrer.open()
     referrer.press("Start the referral")
@@ -124,8 +148,7 @@ def test_a_wrong_answer_is_explained_and_asked_again(referrer: Referrer) -> None
     assert referrer.question() != asked
 
 
-@sqlite_only
-def test_back_and_edit_change_earlier_answers(referrer: Referrer, database_url: str) -> None:
+def test_back_and_edit_change_earlier_answers(referrer: Referrer, server: WebServer) -> None:
     referrer.open()
     referrer.press("Start the referral")
     finish(referrer, INTAKE[:6])
@@ -139,18 +162,17 @@ def test_back_and_edit_change_earlier_answers(referrer: Referrer, database_url: 
     assert labels, referrer.text()
     assert "Client" in labels and "Your name" in labels
     referrer.press("Client")
-    referrer.type("Jo")
-    assert "Jo" in referrer.text()  # the summary again, with the new answer
+    referrer.type("Edited E.")
+    assert "Edited E." in referrer.text()  # the summary again, with the new answer
     referrer.answer("send")
-    [referral] = referrals(database_url)
-    assert referral["client_name"] == "Jo" and referral["client_age"] == 35
+    [referral] = referrals(server, "Edited E.")
+    assert referral["client_age"] == 35
 
 
-@sqlite_only
-def test_crisis_resources_come_first_and_the_intake_stops(referrer: Referrer, database_url: str) -> None:
+def test_crisis_resources_come_first_and_the_intake_stops(referrer: Referrer, server: WebServer) -> None:
     referrer.open()
     referrer.press("Start the referral")
-    finish(referrer, ["Kim Park", "other", "kim@example.org", "T. R.", "19"])
+    finish(referrer, ["Kim Park", "other", "kim@example.org", "Crisis C.", "19"])
     referrer.type("he says he wants to end it all")
     crisis = referrer.driver.find_element(By.ID, "crisis")
     assert crisis.get_attribute("role") == "alert" and crisis.is_displayed()
@@ -159,12 +181,11 @@ def test_crisis_resources_come_first_and_the_intake_stops(referrer: Referrer, da
     assert crisis.location["y"] - main_top < 200  # at the top of the page, not under the transcript
     assert not referrer.driver.find_elements(By.ID, "answer")  # nothing more is asked
     referrer.shot("crisis")
-    [referral] = referrals(database_url)
+    [referral] = referrals(server, "Crisis C.")
     assert referral["crisis"] and referral["verdict"] == "crisis"
 
 
-@sqlite_only
-def test_a_source_link_credits_the_source(referrer: Referrer, server: WebServer, database_url: str) -> None:
+def test_a_source_link_credits_the_source(referrer: Referrer, server: WebServer) -> None:
     made = server.cli("sources", "link", "Lincoln High", "--type", "school", "--channel", "web",
                       "--qr", str(server.workdir / "qr.png"))
     assert made.returncode == 0, made.stderr
@@ -173,17 +194,15 @@ def test_a_source_link_credits_the_source(referrer: Referrer, server: WebServer,
     referrer.driver.get(link)
     referrer.shot("source-link")
     referrer.press("Start the referral")
-    finish(referrer, ["Ms. Rivera", "school", "Lincoln High", "rivera@lincoln.example"] + INTAKE[4:])
-    [referral] = referrals(database_url)
+    finish(referrer, ["Ms. Rivera", "school", "Lincoln High", "rivera@lincoln.example"] + intake("S.")[4:])
+    [referral] = referrals(server, "S.")
     assert referral["source"] == "Lincoln High"
 
 
-@sqlite_only
-def test_an_intake_resumes_after_the_server_restarts(referrer: Referrer, server: WebServer,
-                                                     database_url: str) -> None:
+def test_an_intake_resumes_after_the_server_restarts(referrer: Referrer, server: WebServer) -> None:
     referrer.open()
     referrer.press("Start the referral")
-    finish(referrer, INTAKE[:5])
+    finish(referrer, intake("R.")[:5])
     asked = referrer.question()
     server.stop()
     server.start()
@@ -191,11 +210,10 @@ def test_an_intake_resumes_after_the_server_restarts(referrer: Referrer, server:
     referrer.shot("after-restart")
     assert "pick up where we left off" in referrer.text() and referrer.question() == asked
     finish(referrer, INTAKE[5:])
-    [referral] = referrals(database_url)
+    [referral] = referrals(server, "R.")
     assert referral["source"] == "Dr. Ann Lee" and referral["client_age"] == 34
 
 
-@sqlite_only
 def test_a_form_posted_before_a_restart_still_counts(referrer: Referrer, server: WebServer) -> None:
     referrer.open()
     referrer.press("Start the referral")
@@ -210,8 +228,7 @@ HOSTILE = ['<script>alert("x")</script>', '"><img src=x onerror=alert(1)>', "{{ 
            "Ｒöbert '); DROP TABLE referrals;-- \u202e\u200b"]
 
 
-@sqlite_only
-def test_hostile_input_is_shown_as_text(referrer: Referrer, database_url: str) -> None:
+def test_hostile_input_is_shown_as_text(referrer: Referrer) -> None:
     referrer.open()
     referrer.press("Start the referral")
     referrer.type(HOSTILE[0])
@@ -230,7 +247,6 @@ def test_hostile_input_is_shown_as_text(referrer: Referrer, database_url: str) -
         referrer.driver.switch_to.alert.text
 
 
-@sqlite_only
 def test_a_double_submit_counts_once(referrer: Referrer) -> None:
     referrer.open()
     referrer.press("Start the referral")
@@ -252,7 +268,6 @@ def test_a_double_submit_counts_once(referrer: Referrer) -> None:
     assert referrer.question() == asked  # one step back is the role question: the answer counted once
 
 
-@sqlite_only
 def test_forged_malformed_and_oversized_posts_are_refused(referrer: Referrer, server: WebServer) -> None:
     referrer.open()
     cookie = "referbot_session=" + referrer.driver.get_cookie("referbot_session")["value"]
@@ -273,10 +288,25 @@ def test_forged_malformed_and_oversized_posts_are_refused(referrer: Referrer, se
     assert status == 400 and "frame-ancestors 'none'" in headers["Content-Security-Policy"]
 
 
-@sqlite_only
 def test_guidelines_page_is_linkable_and_printable(referrer: Referrer) -> None:
     referrer.open("/guidelines")
     text = referrer.text()
     assert "Referral guidelines" in text and "Clinicians" in text and "Office hours" in text
     referrer.driver.find_element(By.LINK_TEXT, "Refer a client").click()
     assert "Refer a client to" in referrer.text()
+
+
+def test_posts_are_rate_limited_per_address(tmp_path: Path, sqlite_template: Path) -> None:
+    shutil.copy(sqlite_template, tmp_path / "referbot.db")
+    limited = WebServer(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'referbot.db'}",
+                        REFERBOT_WEB_POSTS_PER_MINUTE="3").start()
+    try:
+        with urllib.request.urlopen(f"{limited.base}/refer", timeout=20) as page:
+            cookie = page.headers["Set-Cookie"].split(";")[0]
+            csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.read().decode()).group(1)
+        statuses = [post(limited, f"csrf={csrf}&turn={'t' * 21}{n}&command=start".encode(), cookie=cookie)
+                    for n in range(4)]
+    finally:
+        limited.stop()
+    assert [status for status, _, _ in statuses] == [200, 200, 200, 429]
+    assert statuses[-1][2]["Retry-After"] == "60" and "wait a minute" in statuses[-1][1]
