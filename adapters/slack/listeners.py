@@ -11,7 +11,7 @@ delivery still counts.
 from __future__ import annotations
 
 import re
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient

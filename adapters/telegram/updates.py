@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import AsyncIterator, Awaitable, Callable, Hashable
 
-from telegram import Bot, CallbackQuery, Chat, LinkPreviewOptions, Message, Update, User
+from telegram import Bot, Chat, LinkPreviewOptions, Message, Update, User
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import (ApplicationHandlerStop, BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes,

@@ -136,7 +136,7 @@ def test_a_button_in_a_form_with_a_text_box_is_the_answer() -> None:
 
 
 @pytest.mark.parametrize("body", [
-    b"", f"turn={TURN}&text=hi".encode(), f"csrf=a&turn=short&text=hi".encode(),
+    b"", f"turn={TURN}&text=hi".encode(), b"csrf=a&turn=short&text=hi",
     f"csrf=a&turn={TURN}".encode(), f"csrf=a&turn={TURN}&choice=x&command=back".encode(),
     f"csrf=a&turn={TURN}&text=hi&text=again".encode(), f"csrf=a&turn={TURN}&text=hi&admin=1".encode(),
     f"csrf=a&turn={TURN}&command=fly".encode(), f"csrf=a&turn={TURN}&command=edit&argument=../x".encode(),
