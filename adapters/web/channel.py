@@ -1,14 +1,16 @@
 """The web channel at run time: `/refer`, `/guidelines` and their static files on the one server.
 
 Every post is answered with a redirect to the page (post/redirect/get), so a reload never sends
-an answer twice; the screen to show after it is kept briefly in memory, and when it is gone (a
-restart, a new tab) the page asks the core to re-ask the current question instead.
+an answer twice; the screen to show after it is kept in memory for a while (a reload shows it
+again), and when it is gone (a restart, a long pause) the page asks the core to re-ask the
+current question instead.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections import OrderedDict
 from importlib import resources
 from typing import Any, Awaitable, Callable
@@ -29,8 +31,9 @@ from referbot.service import Outcome
 log = logging.getLogger(__name__)
 
 STATIC = {"referbot.css": "text/css", "referbot.js": "text/javascript"}
-#: Screens waiting to be shown after a post's redirect, at most this many (oldest dropped first).
-PENDING_LIMIT = 10_000
+#: Screens kept to show after a post's redirect: at most this many (oldest dropped first), for at
+#: most this many seconds (they may hold a client's details; the database keeps the intake).
+PENDING_LIMIT, PENDING_SECONDS = 10_000, 1800.0
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -47,7 +50,7 @@ class WebChannel:
         self.sessions = Sessions(settings.secret, secure=settings.secure_cookie)
         self.by_address = RateLimit(settings.posts_per_minute)
         self.by_session = RateLimit(settings.posts_per_minute)
-        self.pending: OrderedDict[str, Outcome] = OrderedDict()
+        self.pending: OrderedDict[str, tuple[float, Outcome]] = OrderedDict()
         self.templates = Environment(loader=PackageLoader("adapters.web", "templates"), autoescape=True,
                                      trim_blocks=True, lstrip_blocks=True)
 
@@ -78,7 +81,7 @@ class WebChannel:
             response = self._render("start.html", request, session=session, source=source)
             self.sessions.remember(response, session, self.base)
             return response
-        outcome = self.pending.pop(session, None)
+        outcome = self._last_screen(session)
         if outcome is None:
             outcome = await self.service.handle(Inbound(CHANNEL, session, source_code=source))
         return self._render("refer.html", request, session=session, screen=self._screen(outcome), source=None)
@@ -109,7 +112,7 @@ class WebChannel:
                                  headers={"Retry-After": "60"})
         outcome = await self.service.handle(to_inbound(posted, session))
         if not outcome.duplicate:  # a double submit shows what the first one produced
-            self.pending[session] = outcome
+            self.pending[session] = (time.monotonic(), outcome)
             self.pending.move_to_end(session)
             while len(self.pending) > PENDING_LIMIT:
                 self.pending.popitem(last=False)
@@ -126,6 +129,13 @@ class WebChannel:
         return web.Response(body=body, content_type=STATIC[name], headers={"Cache-Control": "public, max-age=3600"})
 
     # --- helpers --------------------------------------------------------------------------------
+
+    def _last_screen(self, session: str) -> Outcome | None:
+        kept = self.pending.get(session)
+        if kept is None or time.monotonic() - kept[0] > PENDING_SECONDS:
+            self.pending.pop(session, None)
+            return None
+        return kept[1]
 
     def _screen(self, outcome: Outcome) -> Screen:
         step = self.service.engine.flow.step(outcome.step) if outcome.step else None

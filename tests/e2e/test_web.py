@@ -146,6 +146,9 @@ def test_a_wrong_answer_is_explained_and_asked_again(referrer: Referrer) -> None
     assert "age" in referrer.text().lower()
     referrer.type("34")
     assert referrer.question() != asked
+    now_asked = referrer.question()
+    referrer.driver.refresh()  # a reload shows the same question; nothing is sent again
+    assert referrer.question() == now_asked
 
 
 def test_back_and_edit_change_earlier_answers(referrer: Referrer, server: WebServer) -> None:
