@@ -48,3 +48,47 @@ def test_each_channel_validates_its_own_staff_ids() -> None:
         validate_staff("slack", ["bob"])
     with pytest.raises(ValueError, match="no channel named 'fax'"):
         validate_staff("fax", ["1"])
+
+
+class FakePoint:
+    """An entry point as importlib.metadata lists it."""
+
+    def __init__(self, name: str, value: object) -> None:
+        self.name, self.value, self._value = name, f"example_plugin:{name.upper()}", value
+
+    def load(self) -> object:
+        if isinstance(self._value, Exception):
+            raise self._value
+        return self._value
+
+
+def test_a_separate_package_adds_a_channel_by_entry_point_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    from referbot import channels
+
+    fax = channels.Channel(name="fax", settings=TelegramSettings, enabled=lambda s: True,
+                           build=lambda runtime, settings: None)  # type: ignore[arg-type, return-value]
+    monkeypatch.setattr(channels, "entry_points", lambda group: [FakePoint("fax", fax), FakePoint("telegram", TELEGRAM)])
+    channels.installed.cache_clear()
+    try:
+        assert list(channels.installed()) == ["telegram", "fax"]  # delivery order, then name
+        assert validate_staff("fax", ["+1 312 555 0100"]) == ["+1 312 555 0100"]
+    finally:
+        channels.installed.cache_clear()
+
+
+@pytest.mark.parametrize("point, problem", [
+    (FakePoint("broken", ImportError("No module named 'example_plugin'")), "cannot be loaded"),
+    (FakePoint("named", TELEGRAM), "is not a referbot Channel named 'named'"),
+])
+def test_a_broken_plugin_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch, point: FakePoint,
+                                                  problem: str) -> None:
+    from referbot import channels
+    from referbot.errors import ConfigError
+
+    monkeypatch.setattr(channels, "entry_points", lambda group: [point])
+    channels.installed.cache_clear()
+    try:
+        with pytest.raises(ConfigError, match=problem):
+            channels.installed()
+    finally:
+        channels.installed.cache_clear()
