@@ -313,3 +313,17 @@ def test_posts_are_rate_limited_per_address(tmp_path: Path, sqlite_template: Pat
         limited.stop()
     assert [status for status, _, _ in statuses] == [200, 200, 200, 429]
     assert statuses[-1][2]["Retry-After"] == "60" and "wait a minute" in statuses[-1][1]
+
+
+def test_cancel_and_start_over(referrer: Referrer, server: WebServer) -> None:
+    referrer.open()
+    referrer.press("Start the referral")
+    finish(referrer, intake("Cancelled C.")[:6])
+    referrer.press("Start over")
+    assert "name" in referrer.question().lower()
+    finish(referrer, intake("Cancelled C.")[:3])
+    referrer.press("Cancel this referral")
+    assert not referrer.driver.find_elements(By.ID, "answer")
+    referrer.press("Refer another client")
+    assert "name" in referrer.question().lower()
+    assert referrals(server, "Cancelled C.") == []  # nothing was sent
