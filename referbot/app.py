@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import AsyncIterator
 
+from referbot.channels import alerts_reach_staff, configure
 from referbot.engine import load_flow
 from referbot.profile import Profile, load_profile
 from referbot.service import Clock, IntakeService, utcnow
@@ -38,12 +39,13 @@ async def open_runtime(*, upgrade: bool = True, clock: Clock = utcnow) -> AsyncI
     from referbot.matching import Matcher
 
     settings, profile = load_config()
+    alerting = alerts_reach_staff(profile, configure())  # crisis replies promise an alert only if one goes out
     database = Database(settings.database_url)
     try:
         if upgrade:
             await database.upgrade()
         service = IntakeService(database, profile, load_flow(), Matcher(profile), clock,
-                                alerting=not delivery_warnings(settings, profile))
+                                alerting=alerting)
         yield Runtime(settings, profile, database, service)
     finally:
         await database.dispose()

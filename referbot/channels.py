@@ -160,14 +160,19 @@ def enabled(configured: Sequence[Configured]) -> list[Configured]:
     return [c for c in configured if c.enabled]
 
 
+def alerts_reach_staff(profile: Profile, configured: Sequence[Configured]) -> bool:
+    """Whether some enabled channel delivers referral and crisis alerts to the practice's staff
+    (a crisis reply only promises that the practice was alerted when this is true)."""
+    return any(c.channel.alerts_staff(profile, c.settings) for c in enabled(configured))
+
+
 def delivery_warnings(profile: Profile, configured: Sequence[Configured]) -> list[str]:
     """Each enabled channel's own warnings, and whether referral and crisis alerts reach anybody.
 
     Alerts are never lost (they wait in the outbox), but a practice must know nobody is told.
     """
-    on = enabled(configured)
-    warnings = [w for c in on for w in c.channel.warnings(profile, c.settings)]
-    if not any(c.channel.alerts_staff(profile, c.settings) for c in on):
+    warnings = [w for c in enabled(configured) for w in c.channel.warnings(profile, c.settings)]
+    if not alerts_reach_staff(profile, configured):
         warnings.append("No alert channel is set up (Slack with SLACK_ALERT_CHANNEL, or Telegram with staff ids "
                         "in the profile): referral and crisis alerts are stored and wait until one is; "
                         "`referbot referrals list` shows them meanwhile.")
