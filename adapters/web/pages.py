@@ -132,11 +132,13 @@ class Screen:
 
 def screen(replies: Sequence[Reply], status: ConversationStatus, step_type: StepType | None) -> Screen:
     """The core's replies for one turn as a screen. Choices become buttons; the last reply's
-    choices are the ones that answer the question. Crisis replies are flagged to be shown first."""
+    choices are the ones that answer the question (after a crisis: the way on from a false alarm).
+    Crisis replies are flagged to be shown first."""
     messages = [Message(reply.text, reply.crisis) for reply in replies if reply.text.strip()]
     asking = status is ConversationStatus.ASKING
     last = replies[-1] if replies else None
-    options = [Option(c.id, c.label, c.selected) for c in last.choices] if last is not None and asking else []
+    answerable = asking or status is ConversationStatus.CRISIS  # a crisis offers "not an emergency: continue"
+    options = [Option(c.id, c.label, c.selected) for c in last.choices] if last is not None and answerable else []
     kind, inputmode, autocomplete = INPUTS.get(step_type, (None, "text", "off")) if asking and step_type else (
         None, "text", "off")
     crisis = any(m.crisis for m in messages) or status is ConversationStatus.CRISIS

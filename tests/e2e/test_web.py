@@ -27,7 +27,8 @@ from tests.conftest import pg_server_psql
 from tests.e2e.browser import Referrer, WebServer, chromium, close
 
 INTAKE = ["Dr. Ann Lee", "physician", "Lakeview Family Medicine", "ann.lee@lakeview.example", "J.", "34",
-          "panic attacks", "skip", "individual", "either", "skip", "routine", "private pay", "no", "skip", "send"]
+          "panic attacks", "no", "skip", "individual", "either", "skip", "routine", "private pay", "no", "skip",
+          "send"]
 
 
 def intake(client: str) -> list[str]:
@@ -186,6 +187,9 @@ def test_crisis_resources_come_first_and_the_intake_stops(referrer: Referrer, se
     referrer.shot("crisis")
     [referral] = referrals(server, "Crisis C.")
     assert referral["crisis"] and referral["verdict"] == "crisis"
+    referrer.press("Not an emergency")  # a false alarm: the referral goes on where it stopped
+    assert "carry on with the referral" in referrer.text() and referrer.buttons()
+    assert not referrer.driver.find_elements(By.ID, "crisis")
 
 
 def test_a_source_link_credits_the_source(referrer: Referrer, server: WebServer) -> None:

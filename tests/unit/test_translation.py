@@ -162,9 +162,10 @@ def test_source_codes_from_links_are_checked() -> None:
 
 
 def test_a_web_screen_puts_crisis_first_and_knows_how_to_answer() -> None:
-    replies = [Reply("Thanks."), Reply("Call 988 now.", crisis=True)]
+    replies = [Reply("Thanks."), Reply("Call 988 now.", (Choice("__not_an_emergency", "Not an emergency"),), crisis=True)]
     crisis = screen(replies, ConversationStatus.CRISIS, None)
     assert crisis.crisis and not crisis.asking and [m.text for m in crisis.messages] == ["Call 988 now.", "Thanks."]
+    assert [o.id for o in crisis.options] == ["__not_an_emergency"] and crisis.input is None
     age = screen([Reply("How old is the client?")], ConversationStatus.ASKING, StepType.AGE)
     assert age.input == "input" and age.inputmode == "numeric" and age.options == []
     multi = screen([Reply("Which?", (Choice("a", "A", True), Choice("__done", "Done")), multi=True)],

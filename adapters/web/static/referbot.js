@@ -25,6 +25,8 @@
     var next = doc.getElementById("turn");
     var here = document.getElementById("turn");
     if (!next || !here) { return false; }
+    var shown = document.querySelector("main > .crisis");  /* an earlier turn's crisis block, moved to the top */
+    if (shown) { shown.remove(); }
     here.replaceWith(next);
     bind(next);
     var crisis = next.querySelector("#crisis");
