@@ -1,7 +1,8 @@
 """Composition root: settings + profile + database + matcher → a ready IntakeService.
 
 Every CLI command and `referbot run` build their objects here, so each respects
-REFERBOT_DATABASE_URL and REFERBOT_PROFILE the same way.
+REFERBOT_DATABASE_URL and REFERBOT_PROFILE the same way. Channels read their own settings
+(`referbot.channels.configure`) only where they are used: `run`, `check`, `sources link`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import AsyncIterator
 
+from referbot.channels import alerts_reach_staff, configure
 from referbot.engine import load_flow
 from referbot.profile import Profile, load_profile
 from referbot.service import Clock, IntakeService, utcnow
@@ -31,37 +33,19 @@ def load_config() -> tuple[Settings, Profile]:
     return settings, load_profile(settings.profile)
 
 
-def delivery_warnings(settings: Settings, profile: Profile) -> list[str]:
-    """Why referral and crisis alerts would reach nobody, in words a therapist can act on.
-
-    Alerts are never lost (they wait in the outbox), but a practice must know nobody is told.
-    """
-    if settings.slack_enabled:
-        if not settings.slack_alert_channel:
-            return ["SLACK_ALERT_CHANNEL is not set: Slack cannot post referral and crisis alerts. "
-                    "Put the alert channel's id (C…) in .env."]
-        return []
-    if settings.telegram_enabled:
-        if not profile.staff.telegram:
-            return ["No staff Telegram ids in the profile (staff: telegram:) and Slack is not set up: "
-                    "referral and crisis alerts have nobody to go to."]
-        return []
-    return ["No alert channel is set up (Slack, or Telegram with staff ids): referrals and crisis alerts "
-            "are stored and wait until one is; `referbot referrals list` shows them meanwhile."]
-
-
 @asynccontextmanager
 async def open_runtime(*, upgrade: bool = True, clock: Clock = utcnow) -> AsyncIterator[Runtime]:
     """Open the database (migrating it first unless told not to) and wire the service."""
     from referbot.matching import Matcher
 
     settings, profile = load_config()
+    alerting = alerts_reach_staff(profile, configure())  # crisis replies promise an alert only if one goes out
     database = Database(settings.database_url)
     try:
         if upgrade:
             await database.upgrade()
         service = IntakeService(database, profile, load_flow(), Matcher(profile), clock,
-                                alerting=not delivery_warnings(settings, profile))
+                                alerting=alerting)
         yield Runtime(settings, profile, database, service)
     finally:
         await database.dispose()

@@ -15,6 +15,7 @@ from typing import Any, Iterable, TextIO
 
 from sqlalchemy import Select, select
 
+from referbot.errors import BadRequest
 from referbot.store import Database
 from referbot.store.models import Referral, Source, Touchpoint
 from referbot.views import referral_view, source_view
@@ -33,7 +34,7 @@ SOURCE_COLUMNS = ("id", "name", "type", "organisation", "contact", "code", "tier
 TOUCHPOINT_COLUMNS = ("id", "at", "source_id", "source", "kind", "referral_id", "by", "note")
 
 
-class UnknownExport(ValueError):
+class UnknownExport(BadRequest):
     """An export kind or format that does not exist."""
 
 

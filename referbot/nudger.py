@@ -37,6 +37,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Callable
 
+from referbot.errors import BadRequest, NotFound
 from referbot.domain import NudgeKind, NudgeState, OutboxKind, ReferralStatus, TouchpointKind
 from referbot.nudges.model import Nudge
 from referbot.nudges.notes import describe, render_nudges
@@ -66,7 +67,7 @@ TOUCH_ON_DONE = {
 }
 
 
-class UnknownNudge(LookupError):
+class UnknownNudge(NotFound):
     """No nudge has that id."""
 
 
@@ -126,9 +127,9 @@ async def act_on_nudge(database: Database, nudge_id: int, action: str, *, by: st
                        days: int | None = None) -> Nudge:
     """Done, snooze (for `days`, default 1) or skip a nudge; returns it as it now stands."""
     if action not in ACTIONS:
-        raise ValueError(f"Unknown action {action!r}; one of: {', '.join(ACTIONS)}")
+        raise BadRequest(f"Unknown action {action!r}; one of: {', '.join(ACTIONS)}")
     if days is not None and days < 1:
-        raise ValueError("Snooze for at least one day.")
+        raise BadRequest("Snooze for at least one day.")
     async with UnitOfWork(database) as uow:
         row = await NudgeRecords(uow.session).get_for_update(nudge_id)
         if row is None:

@@ -15,12 +15,13 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError, field_validator, model_validator
 
 from referbot.domain import CrisisKind, SourceType
+from referbot.errors import ConfigError
 
 
-class ProfileError(Exception):
+class ProfileError(ConfigError):
     """A profile that cannot be used; `str()` is a message for the therapist, one problem a line."""
 
     def __init__(self, problems: list[str]):
@@ -235,26 +236,27 @@ class Crisis(_Model):
         return list(chosen.values())
 
 
-class Staff(_Model):
-    """Chat identities allowed to see referrals, stats and nudges. Everyone else is a referrer."""
+class Staff(RootModel[dict[str, list[str]]]):
+    """Chat identities allowed to see referrals, stats and nudges, per channel name. Everyone else
+    is a referrer. The core accepts any channel name; the channel that owns a name checks its ids
+    when the profile is loaded (`referbot.channels.validate_staff`)."""
 
-    slack: list[str] = Field(default_factory=list)
-    telegram: list[int] = Field(default_factory=list)
+    model_config = ConfigDict(frozen=True)
+    root: dict[str, list[str]] = Field(default_factory=dict)
 
-    @field_validator("slack")
+    @field_validator("root", mode="before")
     @classmethod
-    def _slack_ids(cls, value: list[str]) -> list[str]:
-        bad = [v for v in value if not re.fullmatch(r"[UW][A-Z0-9]{2,}", v)]
-        if bad:
-            raise ValueError(f"Slack user ids look like U012AB3CD; not {bad}")
+    def _as_text(cls, value: Any) -> Any:
+        """Ids are compared as text whatever the channel (Telegram's are numbers in YAML)."""
+        if isinstance(value, dict):
+            return {str(k): [str(v) for v in ids] if isinstance(ids, list) else ids for k, ids in value.items()}
         return value
 
+    def ids(self, channel: str) -> list[str]:
+        return list(self.root.get(channel, []))
+
     def includes(self, channel: str, user_id: str) -> bool:
-        if channel == "slack":
-            return user_id in self.slack
-        if channel == "telegram":
-            return user_id in {str(t) for t in self.telegram}
-        return False
+        return str(user_id) in self.root.get(channel, [])
 
 
 class CustomSpecialty(_Model):
@@ -371,11 +373,24 @@ def parse_profile(text: str, filename: str = "practice.yaml") -> Profile:
         profile = Profile.model_validate(data)
     except ValidationError as exc:
         raise ProfileError([_describe(error, root, filename) for error in exc.errors()]) from None
-    mistakes = _misspelt_issue_ids(profile)
+    mistakes = _misspelt_issue_ids(profile) + _staff_mistakes(profile)
     if mistakes:
         raise ProfileError([f"{filename} line {_line_of(root, loc)}: {'.'.join(map(str, loc))} {message}"
                             for loc, message in mistakes])
     return profile
+
+
+def _staff_mistakes(profile: Profile) -> list[tuple[tuple[Any, ...], str]]:
+    """Each `staff:` entry checked by the channel that owns its name (the core knows no id formats)."""
+    from referbot.channels import validate_staff
+
+    found: list[tuple[tuple[Any, ...], str]] = []
+    for name, ids in profile.staff.root.items():
+        try:
+            validate_staff(name, ids)
+        except ValueError as problem:
+            found.append((("staff", name), str(problem)))
+    return found
 
 
 def _misspelt_issue_ids(profile: Profile) -> list[tuple[tuple[Any, ...], str]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from referbot.errors import NotFound
 from referbot.domain import ReferralStatus, TouchpointKind
 from referbot.profile import Profile
 from referbot.sources import source_named
@@ -11,7 +12,7 @@ from referbot.store import Database, UnitOfWork
 from referbot.store.models import Referral
 
 
-class UnknownReferral(LookupError):
+class UnknownReferral(NotFound):
     """No referral has that id."""
 
 

@@ -1,18 +1,24 @@
 """Runtime settings from environment variables and an optional `.env` file.
 
-Only names documented in the README are read, so a typo in `.env` is visible in `referbot check`
-rather than silently ignored.
+The core reads only its own names (REFERBOT_DATABASE_URL, REFERBOT_PROFILE, the HTTP address);
+each channel declares its own settings class with its own prefix (TELEGRAM_, SLACK_, REFERBOT_WEB_)
+and loads it with `load_settings(ChannelSettings)`, so adding a channel never touches this file.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from referbot.errors import ConfigError
 
-class SettingsError(Exception):
+S = TypeVar("S", bound=BaseSettings)
+
+
+class SettingsError(ConfigError):
     """Settings that cannot be used; the message says which variable and why."""
 
 
@@ -24,34 +30,20 @@ class Settings(BaseSettings):
     http_host: str = Field("127.0.0.1", alias="REFERBOT_HTTP_HOST")
     http_port: int = Field(8080, alias="REFERBOT_HTTP_PORT", ge=1, le=65535)
 
-    telegram_bot_token: str | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
-    telegram_api_url: str = Field("https://api.telegram.org/bot", alias="TELEGRAM_API_URL")
-    telegram_webhook_url: str | None = Field(None, alias="TELEGRAM_WEBHOOK_URL")
-    telegram_webhook_secret: str | None = Field(None, alias="TELEGRAM_WEBHOOK_SECRET")
-    telegram_bot_username: str | None = Field(None, alias="TELEGRAM_BOT_USERNAME")
 
-    slack_bot_token: str | None = Field(None, alias="SLACK_BOT_TOKEN")
-    slack_signing_secret: str | None = Field(None, alias="SLACK_SIGNING_SECRET")
-    slack_app_token: str | None = Field(None, alias="SLACK_APP_TOKEN")
-    slack_api_url: str = Field("https://slack.com/api/", alias="SLACK_API_URL")
-    slack_alert_channel: str | None = Field(None, alias="SLACK_ALERT_CHANNEL")
-
-    @property
-    def slack_enabled(self) -> bool:
-        return bool(self.slack_bot_token)
-
-    @property
-    def telegram_enabled(self) -> bool:
-        return bool(self.telegram_bot_token)
-
-
-def load_settings() -> Settings:
-    """Read settings; raise SettingsError naming the variable instead of a pydantic traceback."""
+def load_settings(kind: type[S] = Settings) -> S:  # type: ignore[assignment]
+    """Read settings of `kind`; raise SettingsError naming the variable instead of a pydantic traceback."""
     try:
-        return Settings()
+        return kind()
     except ValidationError as exc:
+        prefix = kind.model_config.get("env_prefix", "")
         lines = []
         for error in exc.errors():
-            name = ".".join(str(p) for p in error["loc"])
-            lines.append(f"{name}: {error['msg']} (got {error.get('input')!r})")
+            field = ".".join(str(p) for p in error["loc"])
+            message = error["msg"].removeprefix("Value error, ")
+            if not field:  # a rule about several variables together: its message names them
+                lines.append(message)
+                continue
+            name = field if field.isupper() else f"{prefix}{field}".upper()
+            lines.append(f"{name}: {message} (got {error.get('input')!r})")
         raise SettingsError("\n".join(lines)) from None

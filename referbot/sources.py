@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from referbot.errors import NotFound
 from referbot.domain import SourceType
 from referbot.profile import Profile
 from referbot.store import UnitOfWork
 from referbot.store.models import Source
 
 
-class UnknownSource(LookupError):
+class UnknownSource(NotFound):
     """No source (or colleague in the profile) has that name."""
 
 

@@ -1,74 +1,70 @@
 """The Slack channel: alerts with status buttons, `/referbot`, the App Home, and intake in DMs.
 
 HTTP mode (SLACK_SIGNING_SECRET) serves `/slack/events` on the project's one HTTP server; Socket
-Mode (SLACK_APP_TOKEN) connects out instead and mounts nothing. Bolt verifies every HTTP request's
-signature. The Web API client never retries a 429 itself: alerts go through the outbox, which
-honours Retry-After and owns retries, so an alert is posted once.
+Mode (SLACK_APP_TOKEN) connects out instead and mounts nothing. This module only declares the
+channel; Bolt and the Slack SDK are imported when it starts (`channel`).
 """
 
 from __future__ import annotations
 
-from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.async_app import AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
+import re
+from typing import Any
 
-from adapters.slack.notifier import SlackNotifier
-from adapters.slack.listeners import Listeners
-from adapters.slack.staff import StaffDesk
-from referbot.app import Runtime
-from referbot.ports import Notifier
-from referbot.settings import SettingsError
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-EVENTS_PATH = "/slack/events"
+from referbot.channels import Channel, RunningChannel
 
 
-class SlackChannel:
-    name = "slack"
+class SlackSettings(BaseSettings):
+    """SLACK_* variables; the channel is on when SLACK_BOT_TOKEN is set."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        settings = runtime.settings
-        self.app_token = settings.slack_app_token
-        self.socket_mode = bool(self.app_token)
-        if not self.socket_mode and not settings.slack_signing_secret:
-            raise SettingsError("SLACK_SIGNING_SECRET is required to receive Slack events over HTTP "
-                                "(or set SLACK_APP_TOKEN to use Socket Mode).")
-        self.client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
-        # Socket Mode requests are not signed (the connection is authenticated), hence "" there.
-        self.app = AsyncApp(client=self.client, signing_secret=settings.slack_signing_secret or "",
-                            process_before_response=True)
-        service = runtime.service
-        desk = StaffDesk(runtime.database, runtime.profile, service.clock)
-        Listeners(service, runtime.profile, desk).register(self.app)
-        self.alerts = (SlackNotifier(self.client, runtime.database, runtime.profile, settings.slack_alert_channel)
-                       if settings.slack_alert_channel else None)
-        self._socket: AsyncSocketModeHandler | None = None
+    model_config = SettingsConfigDict(env_prefix="SLACK_", env_file=".env", env_file_encoding="utf-8",
+                                      extra="ignore")
 
-    def notifiers(self) -> list[Notifier]:
-        return [self.alerts] if self.alerts is not None else []
+    bot_token: str | None = None
+    signing_secret: str | None = None
+    app_token: str | None = None
+    api_url: str = "https://slack.com/api/"
+    alert_channel: str | None = None
 
-    def mount(self, app: web.Application) -> bool:
-        """HTTP mode: events, slash commands and interactivity all arrive at `/slack/events`."""
-        if self.socket_mode:
-            return False
-        app.router.add_post(EVENTS_PATH, self._handle)
-        return True
-
-    async def _handle(self, request: web.Request) -> web.Response:
-        return await to_aiohttp_response(await self.app.async_dispatch(await to_bolt_request(request)))
-
-    async def start(self) -> None:
-        if self.socket_mode:
-            self._socket = AsyncSocketModeHandler(self.app, self.app_token)
-            await self._socket.connect_async()
-
-    async def stop(self) -> None:
-        if self._socket is not None:
-            await self._socket.close_async()
-            self._socket = None
+    @model_validator(mode="after")
+    def _events_need_a_way_in(self) -> "SlackSettings":
+        if self.bot_token and not (self.signing_secret or self.app_token):
+            raise ValueError("SLACK_BOT_TOKEN is set but neither SLACK_SIGNING_SECRET (to receive Slack events over "
+                             "HTTP) nor SLACK_APP_TOKEN (Socket Mode) is.")
+        return self
 
 
-def configure(runtime: Runtime) -> SlackChannel | None:
-    """The Slack channel when SLACK_BOT_TOKEN is set; None otherwise."""
-    return SlackChannel(runtime) if runtime.settings.slack_bot_token else None
+def staff_ids(values: list[Any]) -> list[str]:
+    """Slack member ids (profile → ⋮ → Copy member ID), not display names."""
+    bad = [v for v in values if not re.fullmatch(r"[UW][A-Z0-9]{2,}", str(v))]
+    if bad:
+        raise ValueError(f"Slack user ids look like U012AB3CD; not {bad}")
+    return [str(v) for v in values]
+
+
+def warnings(_profile: Any, settings: SlackSettings) -> list[str]:
+    if not settings.alert_channel:
+        return ["SLACK_ALERT_CHANNEL is not set: Slack cannot post referral and crisis alerts. "
+                "Put the alert channel's id (C…) in .env."]
+    return []
+
+
+def _build(runtime: Any, settings: SlackSettings) -> RunningChannel:
+    from adapters.slack.channel import SlackChannel
+
+    return SlackChannel(runtime, settings)
+
+
+CHANNEL = Channel(
+    name="slack",
+    summary="Slack: alerts with status buttons in the practice's channel, /referbot for staff, intake in DMs",
+    settings=SlackSettings,
+    enabled=lambda s: bool(s.bot_token),
+    build=_build,
+    staff_ids=staff_ids,
+    warnings=warnings,
+    alerts_staff=lambda _profile, s: bool(s.alert_channel),
+    order=10,
+)

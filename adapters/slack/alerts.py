@@ -12,11 +12,11 @@ from datetime import datetime
 from typing import Any
 
 from adapters.slack.blocks import Block, actions, button, context, escape, fallback, plain, sections
+from referbot.alerts import Alert, CallBack
+from referbot.desk import Card
 from referbot.domain import ReferralStatus
 from referbot.profile import Profile
-from referbot.store.models import Referral
-from referbot.alerts import Alert, CallBack, build_alert
-from referbot.views import referral_view, words
+from referbot.views import words
 
 STATUS_ACTION_PREFIX = "status:"
 DETAILS_ACTION = "details"
@@ -49,7 +49,7 @@ def actor(by: str, profile: Profile) -> str:
 
 
 def staff_mentions(profile: Profile) -> str:
-    return " ".join(f"<@{user_id}>" for user_id in profile.staff.slack)
+    return " ".join(f"<@{user_id}>" for user_id in profile.staff.ids("slack"))
 
 
 def status_lines(view: dict[str, Any], profile: Profile) -> list[str]:
@@ -78,15 +78,14 @@ def alert_buttons(view: dict[str, Any]) -> list[Block]:
     return actions(buttons, f"referral-{value}")
 
 
-def alert_message(referral: Referral, profile: Profile) -> tuple[str, list[Block]]:
+def alert_message(card: Card, profile: Profile) -> tuple[str, list[Block]]:
     """The alert as (notification text, blocks); rebuilt from the database after every button."""
-    alert = build_alert(referral)
-    view = referral_view(referral, full=False)
+    alert, view = card.alert, card.view
     blocks: list[Block] = [{"type": "header", "text": plain(("🚨 " if alert.crisis else "") + alert.title, 150)}]
     if alert.call_back is not None:
         blocks += sections(f"{staff_mentions(profile)} crisis language was seen in a referral. "
                            "The intake stopped there; please call the referrer now.\n" + call_back_line(alert.call_back))
-    blocks.append(_facts(alert, referral.verdict))
+    blocks.append(_facts(alert, view["verdict"]))
     if alert.reasons:
         blocks += sections("*Why:*\n" + "\n".join(f"• {escape(reason)}" for reason in alert.reasons))
     history = status_lines(view, profile)

@@ -1,15 +1,17 @@
 """Slack events, button presses and `/referbot`, translated for the core (and nothing more).
 
-A DM from a referrer becomes an `Inbound` for the intake service; a choice button becomes an
-`Inbound(choice=…)`; an alert's buttons call `set_referral_status`; staff-only answers come from
-`StaffDesk`. Delivery ids go to the service, which records them in the same transaction as the
-turn's effects, so a retried event is handled once and a retry of a lost delivery still counts.
+Bolt routes: matchers pick a referrer's own DM, action-id patterns pick the button, and a
+staff-only middleware guards the alert, details and nudge buttons and `/referbot`. A DM becomes an
+`Inbound` for the intake service; a choice button becomes an `Inbound(choice=…)`; staff actions
+go to the desk (`referbot.desk`). Delivery ids go to the service, which records them in the same
+transaction as the turn's effects, so a retried event is handled once and a retry of a lost
+delivery still counts.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -17,15 +19,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.alerts import DETAILS_ACTION, STATUS_ACTION_PREFIX, alert_message
 from adapters.slack.blocks import CHOICE_ACTION_PREFIX, context, escape, fallback, reply_blocks, sections
 from adapters.slack.nudges import NUDGE_ACTION_PREFIX, acted_on, outcome_line, parse_nudge_action
-from adapters.slack.staff import NOT_PERMITTED, StaffDesk
+from adapters.slack.staff import NOT_PERMITTED, command_answer, home_view, referral_details
+from referbot.desk import Desk
 from referbot.domain import Command, Inbound, ReferralStatus
-from referbot.nudger import UnknownNudge, act_on_nudge
+from referbot.errors import NotFound
 from referbot.profile import Profile
-from referbot.referrals import UnknownReferral, set_referral_status
 from referbot.service import IntakeService
 
 CHANNEL = "slack"
-StaffAction = Callable[[dict[str, Any], dict[str, Any], AsyncWebClient], Awaitable[None]]
 _LINK = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 
 
@@ -64,25 +65,60 @@ def _answered(message: dict[str, Any], chosen: str) -> list[dict[str, Any]]:
     return kept + [context(f"➜ {escape(chosen)}")]
 
 
+def user_of(body: dict[str, Any]) -> str | None:
+    """Who acted: a button press or view has `user.id`, a slash command `user_id`."""
+    return (body.get("user") or {}).get("id") or body.get("user_id")
+
+
+async def referrer_dm(event: dict[str, Any]) -> bool:
+    """Bolt matcher for the message event: only a person's own new DM to the bot."""
+    return is_referrer_message(event)
+
+
 class Listeners:
     """Registers every Slack listener on a Bolt app."""
 
-    def __init__(self, service: IntakeService, profile: Profile, desk: StaffDesk) -> None:
+    def __init__(self, service: IntakeService, profile: Profile, desk: Desk) -> None:
         self.service = service
         self.profile = profile
         self.desk = desk
 
-    def is_staff(self, user_id: str) -> bool:
-        return self.profile.staff.includes(CHANNEL, user_id)
+    def is_staff(self, user_id: str | None) -> bool:
+        return user_id is not None and self.profile.staff.includes(CHANNEL, user_id)
 
     def register(self, app: AsyncApp) -> None:
-        app.event("message")(self.on_message)
+        """Bolt routes: staff listeners behind a staff matcher, then catch-alls that refuse everyone else."""
+        staff = [self.from_staff]
+        staff_buttons = re.compile(f"^({re.escape(STATUS_ACTION_PREFIX)}|{re.escape(NUDGE_ACTION_PREFIX)}|"
+                                   f"{re.escape(DETAILS_ACTION)}$)")
+        app.event("message", matchers=[referrer_dm])(self.on_message)
         app.action(re.compile(f"^{re.escape(CHOICE_ACTION_PREFIX)}"))(self.on_choice)
-        app.action(re.compile(f"^{re.escape(STATUS_ACTION_PREFIX)}"))(self.staff_only(self.on_status))
-        app.action(DETAILS_ACTION)(self.staff_only(self.on_details))
-        app.action(re.compile(f"^{re.escape(NUDGE_ACTION_PREFIX)}"))(self.staff_only(self.on_nudge))
-        app.command("/referbot")(self.on_command)
+        app.action(re.compile(f"^{re.escape(STATUS_ACTION_PREFIX)}"), matchers=staff)(self.on_status)
+        app.action(DETAILS_ACTION, matchers=staff)(self.on_details)
+        app.action(re.compile(f"^{re.escape(NUDGE_ACTION_PREFIX)}"), matchers=staff)(self.on_nudge)
+        app.action(staff_buttons)(self.refuse_press)
+        app.command("/referbot", matchers=staff)(self.on_command)
+        app.command("/referbot")(self.refuse_command)
         app.event("app_home_opened")(self.on_home)
+        app.error(self.on_error)
+
+    async def from_staff(self, body: dict[str, Any]) -> bool:
+        """Bolt matcher: the person acting is on the practice's staff (the profile's Slack ids)."""
+        return self.is_staff(user_of(body))
+
+    async def refuse_press(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        await self._refuse(client, body)
+
+    async def refuse_command(self, ack: Any) -> None:
+        await ack(text=NOT_PERMITTED)
+
+    async def on_error(self, error: Exception, body: dict[str, Any], client: AsyncWebClient, logger: Any) -> None:
+        """A press on a record that no longer exists gets an ephemeral note; anything else is logged."""
+        if isinstance(error, NotFound):
+            await self._refuse(client, body, escape(error))
+        else:
+            logger.error("slack: listener failed", exc_info=error)
 
     async def converse(self, client: AsyncWebClient, channel: str, inbound: Inbound) -> bool:
         """One intake turn; the replies go back to the DM. False if this delivery was seen before."""
@@ -93,9 +129,8 @@ class Listeners:
         return not outcome.duplicate
 
     async def on_message(self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
-        if is_referrer_message(event):
-            inbound = parse_dm(from_slack(event.get("text") or ""), event["user"], body["event_id"])
-            await self.converse(client, event["channel"], inbound)
+        inbound = parse_dm(from_slack(event.get("text") or ""), event["user"], body["event_id"])
+        await self.converse(client, event["channel"], inbound)
 
     async def on_choice(self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
@@ -110,58 +145,50 @@ class Listeners:
         if body.get("channel"):
             await client.chat_postEphemeral(channel=body["channel"]["id"], user=body["user"]["id"], text=text)
 
-    def staff_only(self, handler: StaffAction) -> Callable[..., Awaitable[None]]:
-        """A button listener that acks, refuses anyone not on the practice's staff, and answers a
-        press on a record that no longer exists with an ephemeral note."""
-        async def listener(ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
-            await ack()
-            if not self.is_staff(body["user"]["id"]):
-                await self._refuse(client, body)
-                return
-            try:
-                await handler(body, action, client)
-            except (UnknownReferral, UnknownNudge) as problem:
-                await self._refuse(client, body, escape(problem))
-
-        return listener
-
-    async def on_status(self, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_status(self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
         status = ReferralStatus(action["action_id"].removeprefix(STATUS_ACTION_PREFIX))
-        referral = await set_referral_status(self.service.database, int(action["value"]), status,
-                                             by=f"{CHANNEL}:{body['user']['id']}", now=self.service.clock())
-        text, blocks = alert_message(referral, self.profile)
+        card = await self.desk.set_status(int(action["value"]), status, by=f"{CHANNEL}:{body['user']['id']}")
+        text, blocks = alert_message(card, self.profile)
         await client.chat_update(channel=body["channel"]["id"], ts=body["message"]["ts"], text=text, blocks=blocks)
 
-    async def on_details(self, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_details(self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
         referral_id = int(action["value"])
-        details = await self.desk.details(referral_id) or f"No referral #{referral_id}."
+        details = referral_details(await self.desk.referral(referral_id), self.profile)
         await client.chat_postEphemeral(channel=body["channel"]["id"], user=body["user"]["id"],
                                         text=fallback(f"Referral #{referral_id}"), blocks=sections(details))
 
-    async def on_nudge(self, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_nudge(self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
         name, days = parse_nudge_action(action["action_id"])
         user_id = body["user"]["id"]
         by = f"{CHANNEL}:{user_id}"
-        nudge = await act_on_nudge(self.service.database, int(action["value"]), name, by=by,
-                                   now=self.service.clock(), days=days)
+        nudge = await self.desk.act_on_nudge(int(action["value"]), name, by=by, days=days)
         if (body.get("container") or {}).get("type") == "view":
-            await client.views_publish(user_id=user_id, view=await self.desk.home(True))
+            await client.views_publish(user_id=user_id, view=home_view(await self.desk.open_work(), self.profile))
             return
         message = body["message"]
         await client.chat_update(channel=body["channel"]["id"], ts=message["ts"], text=message.get("text", ""),
                                  blocks=acted_on(message, nudge.id, outcome_line(nudge, by, self.profile)))
 
     async def on_command(self, ack: Any, command: dict[str, Any], client: AsyncWebClient) -> None:
-        if not self.is_staff(command["user_id"]):
-            await ack(text=NOT_PERMITTED)
-            return
         name, _, argument = (command.get("text") or "").strip().partition(" ")
         if name.lower() == "chart":
             await ack(text="Sending the chart to you in a direct message.")
-            await self.desk.send_chart(client, command["user_id"], argument.strip())
+            await self.send_chart(client, command["user_id"], argument)
             return
-        await ack(text=await self.desk.command(command.get("text") or ""))
+        await ack(text=await command_answer(self.desk, command.get("text") or ""))
+
+    async def send_chart(self, client: AsyncWebClient, user_id: str, months: str) -> None:
+        """The stats chart as an image in the staff member's DM: files cannot be ephemeral, and a
+        DM keeps the practice's figures out of whatever channel the command was typed in."""
+        chart = await self.desk.chart(months)
+        opened = await client.conversations_open(users=user_id)
+        await client.files_upload_v2(channel=opened["channel"]["id"], file=chart.png, filename="referrals.png",
+                                     title=chart.caption)
 
     async def on_home(self, event: dict[str, Any], client: AsyncWebClient) -> None:
         if event.get("tab", "home") == "home":
-            await client.views_publish(user_id=event["user"], view=await self.desk.home(self.is_staff(event["user"])))
+            work = await self.desk.open_work() if self.is_staff(event["user"]) else None
+            await client.views_publish(user_id=event["user"], view=home_view(work, self.profile))

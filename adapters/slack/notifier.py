@@ -15,10 +15,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.alerts import alert_message
 from adapters.slack.blocks import Block
 from adapters.slack.nudges import nudge_message
+from referbot.desk import Desk
 from referbot.domain import OutboxKind
 from referbot.ports import Envelope, RetryLater
-from referbot.profile import Profile
-from referbot.store import Database, UnitOfWork
 
 
 def retry_after(error: SlackApiError) -> float | None:
@@ -37,10 +36,9 @@ class SlackNotifier:
     name = "slack"
     KINDS = frozenset({OutboxKind.REFERRAL_ALERT, OutboxKind.CRISIS_ALERT, OutboxKind.NUDGE})
 
-    def __init__(self, client: AsyncWebClient, database: Database, profile: Profile, channel_id: str) -> None:
+    def __init__(self, client: AsyncWebClient, desk: Desk, channel_id: str) -> None:
         self.client = client
-        self.database = database
-        self.profile = profile
+        self.desk = desk
         self.channel_id = channel_id
 
     def accepts(self, kind: OutboxKind) -> bool:
@@ -64,6 +62,5 @@ class SlackNotifier:
         """What to post; None when the referral was purged before it could be announced."""
         if envelope.kind is OutboxKind.NUDGE:
             return nudge_message(envelope.payload)
-        async with UnitOfWork(self.database) as uow:
-            referral = await uow.referrals.get(int(envelope.payload["referral_id"]))
-            return alert_message(referral, self.profile) if referral is not None else None
+        card = await self.desk.card(int(envelope.payload["referral_id"]))
+        return alert_message(card, self.desk.profile) if card is not None else None

@@ -19,18 +19,16 @@ from telegram.error import BadRequest, Forbidden, RetryAfter
 
 from adapters.telegram.nudges import nudge_messages
 from adapters.telegram.render import Outgoing
+from referbot.alerts import Alert
+from referbot.desk import Desk
 from referbot.domain import OutboxKind
 from referbot.ports import Envelope, RetryLater
-from referbot.store import Database, UnitOfWork
-from referbot.store.models import Referral
-from referbot.alerts import build_alert
 
 log = logging.getLogger(__name__)
 
 
-def alert_html(referral: Referral) -> str:
+def alert_html(alert: Alert) -> str:
     """The alert as Telegram HTML: the channel-neutral alert, escaped."""
-    alert = build_alert(referral)
     lines = [f"{'🚨' if alert.crisis else '📥'} <b>{html.escape(alert.title)}</b>"]
     if alert.call_back is not None:
         call_back = alert.call_back
@@ -54,9 +52,9 @@ class TelegramAlerts:
     name = "telegram"
     KINDS = frozenset({OutboxKind.REFERRAL_ALERT, OutboxKind.CRISIS_ALERT, OutboxKind.NUDGE})
 
-    def __init__(self, bot: Bot, database: Database, staff_ids: Sequence[int], ready: Callable[[], bool]) -> None:
+    def __init__(self, bot: Bot, desk: Desk, staff_ids: Sequence[int], ready: Callable[[], bool]) -> None:
         self.bot = bot
-        self.database = database
+        self.desk = desk
         self.staff_ids = list(staff_ids)
         self.ready = ready
 
@@ -69,12 +67,10 @@ class TelegramAlerts:
         if envelope.kind is OutboxKind.NUDGE:
             return await self._send_to_staff(nudge_messages(envelope.payload))
         referral_id = int(envelope.payload["referral_id"])
-        async with UnitOfWork(self.database) as uow:
-            referral = await uow.referrals.get(referral_id)
-            if referral is None:  # purged before it could be announced: nothing left to say
-                return {"skipped": f"referral #{referral_id} no longer exists"}
-            text = alert_html(referral)
-        return await self._send_to_staff([Outgoing(text)])
+        card = await self.desk.card(referral_id)
+        if card is None:  # purged before it could be announced: nothing left to say
+            return {"skipped": f"referral #{referral_id} no longer exists"}
+        return await self._send_to_staff([Outgoing(alert_html(card.alert))])
 
     async def _send_to_staff(self, messages: list[Outgoing]) -> dict[str, Any]:
         """Every message to every staff chat. A staff member who blocked the bot (or never opened a

@@ -14,13 +14,15 @@ import logging
 from aiohttp import web
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseRateLimiter, TypeHandler
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseRateLimiter
 
+from adapters.telegram import TelegramSettings
 from adapters.telegram.alerts import TelegramAlerts
 from adapters.telegram.render import CallbackCodec
 from adapters.telegram.staff import STAFF_COMMANDS
 from adapters.telegram.updates import REFERRER_COMMANDS, UpdateRouter
 from referbot.app import Runtime
+from referbot.desk import Desk
 from referbot.ports import Notifier
 
 log = logging.getLogger(__name__)
@@ -48,29 +50,29 @@ def flow_choice_ids(runtime: Runtime) -> list[str]:
 class TelegramChannel:
     name = "telegram"
 
-    def __init__(self, runtime: Runtime, *, rate_limiter: BaseRateLimiter | None = None,
-                 poll_timeout: float = 10) -> None:
-        settings = runtime.settings
-        assert settings.telegram_bot_token, "configure() only builds the channel with a token"
+    def __init__(self, runtime: Runtime, settings: TelegramSettings, *,
+                 rate_limiter: BaseRateLimiter | None = None) -> None:
+        assert settings.bot_token, "the channel is only built when enabled (a token is set)"
         self.runtime = runtime
-        self.webhook_url = settings.telegram_webhook_url
-        self.webhook_secret = settings.telegram_webhook_secret or ""
-        self.poll_timeout = poll_timeout
-        self.application = build_application(settings.telegram_bot_token, settings.telegram_api_url, rate_limiter)
-        self.application.add_handler(TypeHandler(Update, UpdateRouter(runtime.service,
-                                                                      CallbackCodec(flow_choice_ids(runtime)))))
+        self.webhook_url = settings.webhook_url
+        self.webhook_secret = settings.webhook_secret or ""
+        self.poll_timeout = settings.poll_timeout
+        self.application = build_application(settings.bot_token, settings.api_url, rate_limiter)
+        self.desk = Desk(runtime.database, runtime.profile, runtime.service.clock)
+        router = UpdateRouter(runtime.service, self.desk, CallbackCodec(flow_choice_ids(runtime)), self.staff_ids)
+        self.application.add_handlers(router.handlers())
         self.application.add_error_handler(_log_error)
         self._started = False
 
     @property
     def staff_ids(self) -> list[int]:
-        return list(self.runtime.profile.staff.telegram)
+        return [int(i) for i in self.runtime.profile.staff.ids(self.name)]
 
     def notifiers(self) -> list[Notifier]:
-        """Alerts go to staff chats only when Slack (the practice's usual alert channel) is not set up."""
-        if self.runtime.settings.slack_enabled or not self.staff_ids:
+        """Alerts and nudges to staff chats; a channel earlier in delivery order (Slack) takes them first."""
+        if not self.staff_ids:
             return []
-        return [TelegramAlerts(self.application.bot, self.runtime.database, self.staff_ids, lambda: self._started)]
+        return [TelegramAlerts(self.application.bot, self.desk, self.staff_ids, lambda: self._started)]
 
     def mount(self, app: web.Application) -> bool:
         if not self.webhook_url:
@@ -105,7 +107,7 @@ class TelegramChannel:
         bot = self.application.bot
         everyone = [BotCommand(name, description) for name, description in REFERRER_COMMANDS.items()]
         await bot.set_my_commands(everyone)
-        staff = everyone + [BotCommand(name, command.description) for name, command in STAFF_COMMANDS.items()]
+        staff = everyone + [BotCommand(name, description) for name, description in STAFF_COMMANDS.items()]
         for chat_id in self.staff_ids:
             try:
                 await bot.set_my_commands(staff, scope=BotCommandScopeChat(chat_id))

@@ -6,10 +6,12 @@ channel turns into `Inbound.source_code`: the referral is credited without askin
 
 from __future__ import annotations
 
-from telegram import Bot
-from telegram.error import TelegramError
+from typing import TYPE_CHECKING
 
-from referbot.settings import Settings, SettingsError
+from referbot.settings import SettingsError
+
+if TYPE_CHECKING:
+    from adapters.telegram import TelegramSettings
 
 
 def chat_link(username: str) -> str:
@@ -20,14 +22,17 @@ def deep_link(username: str, source_code: str) -> str:
     return f"{chat_link(username)}?start={source_code}"
 
 
-async def bot_username(settings: Settings) -> str:
+async def bot_username(settings: TelegramSettings) -> str:
     """TELEGRAM_BOT_USERNAME, else the username Telegram reports for TELEGRAM_BOT_TOKEN (getMe)."""
-    if settings.telegram_bot_username:
-        return settings.telegram_bot_username.lstrip("@")
-    if not settings.telegram_bot_token:
+    from telegram import Bot
+    from telegram.error import TelegramError
+
+    if settings.bot_username:
+        return settings.bot_username.lstrip("@")
+    if not settings.bot_token:
         raise SettingsError("Set TELEGRAM_BOT_USERNAME (the bot's @username), or TELEGRAM_BOT_TOKEN to ask Telegram.")
     try:
-        async with Bot(settings.telegram_bot_token, base_url=settings.telegram_api_url) as bot:
+        async with Bot(settings.bot_token, base_url=settings.api_url) as bot:
             return bot.username
     except TelegramError as problem:
         raise SettingsError(f"Could not ask Telegram for the bot's username ({problem}); "

@@ -1,63 +1,53 @@
-"""Staff commands in Telegram: the same figures, chart and reminders as the CLI.
-
-The stats and nudger modules are imported when a command is used, so a referrer's chat never
-pays for loading them.
+"""Staff commands in Telegram (`/stats`, `/chart`, `/sources`, `/nudges`, `/referral`): the desk's
+answers as Telegram messages. What the answers hold is decided by `referbot.desk`; this module
+only turns them into text or a photo (the sender escapes the text for Telegram's HTML mode).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Awaitable, Callable
 
-from referbot.service import IntakeService
+from referbot.desk import COMMANDS, DETAIL_FIELDS, Desk, referral_number
+from referbot.errors import BadRequest, NotFound
+from referbot.stats import PERIODS
+from referbot.views import words
+
+#: Commands only practice staff may use, shown in their own command menu.
+STAFF_COMMANDS: dict[str, str] = {c.name: c.description for c in COMMANDS}
 
 
 @dataclass(frozen=True)
 class StaffAnswer:
-    """What a staff command answers: text, or a PNG image with the text as its caption."""
+    """What a staff command answers: plain text, or a PNG image with the text as its caption."""
 
     text: str
     png: bytes | None = None
 
 
-async def stats_text(service: IntakeService, period: str | None) -> StaffAnswer:
-    """`/stats [30d|90d|365d|all]`: the stats report for the period ending now."""
-    from referbot.stats import PERIODS, UnknownPeriod, compute_stats, render_stats
-
-    wanted = period or "30d"
+async def staff_answer(desk: Desk, name: str, argument: str | None) -> StaffAnswer:
+    """The answer to `/<name> [argument]` for a member of staff."""
     try:
-        report = await compute_stats(service.database, period=wanted, now=service.clock())
-    except UnknownPeriod:
-        return StaffAnswer(f"Unknown period {wanted!r}. Try /stats with one of: {', '.join(PERIODS)}.")
-    return StaffAnswer(render_stats(report))
-
-
-async def chart_image(service: IntakeService, months: str | None) -> StaffAnswer:
-    """`/chart [months]`: referrals per month by source type, with the good-fit share, as an image."""
-    from referbot.stats import chart_png
-
-    count = int(months) if months and months.isdigit() and 1 <= int(months) <= 60 else 12
-    png = await chart_png(service.database, now=service.clock(), months=count,
-                          zone=service.profile.practice.office_hours.zone)
-    return StaffAnswer(f"Referrals per month, last {count} months", png)
-
-
-async def nudges_text(service: IntakeService, _argument: str | None) -> StaffAnswer:
-    """`/nudges`: the reminders due now (thank a source, follow up a referral, …)."""
-    from referbot.nudger import due_nudges, render_nudges
-
-    return StaffAnswer(render_nudges(await due_nudges(service.database, service.profile, service.clock())))
-
-
-@dataclass(frozen=True)
-class StaffCommand:
-    description: str
-    run: Callable[[IntakeService, str | None], Awaitable[StaffAnswer]]
-
-
-#: Commands only practice staff may use, shown in their own command menu.
-STAFF_COMMANDS: dict[str, StaffCommand] = {
-    "stats": StaffCommand("Referral figures (30d, 90d, 365d or all)", stats_text),
-    "chart": StaffCommand("Referrals per month as a chart", chart_image),
-    "nudges": StaffCommand("Reminders due now", nudges_text),
-}
+        if name == "stats":
+            return StaffAnswer(await desk.stats(argument))
+        if name == "chart":
+            chart = await desk.chart(argument)
+            return StaffAnswer(chart.caption, chart.png)
+        if name == "nudges":
+            return StaffAnswer(await desk.nudges_text())
+        if name == "sources":
+            views = await desk.sources()
+            return StaffAnswer("\n".join([f"Referral sources ({len(views)})"] + [
+                f"• {v['name']} ({words(v['type'])}), code {v['code']}" for v in views]) if views
+                else "No referral sources yet.")
+        view = await desk.referral(referral_number(argument))
+    except NotFound as problem:
+        return StaffAnswer(str(problem))
+    except BadRequest:
+        if name == "stats":
+            return StaffAnswer(f"Unknown period {argument!r}. Try /stats with one of: {', '.join(PERIODS)}.")
+        return StaffAnswer("Usage: /referral 12 (the referral's number).")
+    lines = [f"Referral #{view['id']}"]
+    lines += [f"{label}: {view[key]}" for key, label in DETAIL_FIELDS if view.get(key) not in (None, "")]
+    lines += [f"• {reason}" for reason in (view["fit"] or {}).get("reasons") or []]
+    lines += [f"{words(e['status'])} — by {e['by']}, {e['at'][:16]}" for e in view["history"] if e["status"] != "new"]
+    return StaffAnswer("\n".join(lines))

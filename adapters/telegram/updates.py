@@ -1,8 +1,11 @@
 """Telegram updates in, the core's replies out: the one place Telegram traffic is translated.
 
-Every referrer message and button press becomes an `Inbound` for `IntakeService.handle`, which
-owns the conversation; this module only parses commands, keeps each user's updates in order,
-and renders what comes back. Groups get a pointer to a private chat and nothing is recorded.
+python-telegram-bot routes (`handlers`): command handlers for the intake, staff and guideline
+commands (staff commands filtered to the profile's staff ids), callback-query handlers by data
+pattern for nudge and choice buttons, message handlers for text. Every referrer message and button
+press becomes an `Inbound` for `IntakeService.handle`, which owns the conversation; this module
+keeps each user's updates in order and renders what comes back. A guard ahead of every handler
+answers groups with a pointer to a private chat, and nothing from a group is recorded.
 """
 
 from __future__ import annotations
@@ -13,18 +16,21 @@ import logging
 import re
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import AsyncIterator, Awaitable, Hashable
+from typing import AsyncIterator, Awaitable, Callable, Hashable
 
-from telegram import Bot, CallbackQuery, Chat, LinkPreviewOptions, Message, Update, User
+from telegram import Bot, Chat, LinkPreviewOptions, Message, Update, User
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
+from telegram.ext import (ApplicationHandlerStop, BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes,
+                          MessageHandler, TypeHandler, filters)
 
 from adapters.telegram.links import chat_link
 from adapters.telegram.nudges import NUDGE_PREFIX, outcome_line, parse_nudge_data
 from adapters.telegram.render import CallbackCodec, Pressed, render, split_text
-from adapters.telegram.staff import STAFF_COMMANDS
+from adapters.telegram.staff import STAFF_COMMANDS, staff_answer
+from referbot.desk import Desk
 from referbot.domain import Command, Inbound, Reply
+from referbot.errors import ReferbotError
 from referbot.messages import guidelines_message
 from referbot.service import IntakeService
 
@@ -95,66 +101,106 @@ class Sender:
                                             reply_markup=message.markup, link_preview_options=_NO_PREVIEW)
 
 
-class UpdateRouter:
-    """The PTB callback for every update (registered as a TypeHandler: PTB is transport only)."""
+Handler = Callable[[Update, User, "Sender", ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 
-    def __init__(self, service: IntakeService, codec: CallbackCodec) -> None:
+
+class UpdateRouter:
+    """The PTB handlers for referrers and staff; the service and the desk do the work."""
+
+    def __init__(self, service: IntakeService, desk: Desk, codec: CallbackCodec, staff_ids: list[int]) -> None:
         self.service = service
+        self.desk = desk
         self.codec = codec
+        self.staff_ids = staff_ids
         self.locks = KeyedLocks()
 
-    async def __call__(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    def handlers(self) -> dict[int, list[BaseHandler]]:
+        """Handler groups: -1 guards (groups, bots), 0 routes; in a group the first match wins."""
+        staff = filters.User(user_id=self.staff_ids)  # with no staff ids it matches nobody
+        staff_commands = list(STAFF_COMMANDS)
+        return {-1: [TypeHandler(Update, self._guard)], 0: [
+            CommandHandler("guidelines", self._serial(self._on_guidelines)),
+            CommandHandler(staff_commands, self._serial(self._on_staff_command), filters=staff),
+            CommandHandler(staff_commands, self._serial(self._on_not_staff)),
+            CommandHandler(list(_INTAKE_COMMANDS), self._serial(self._on_intake_command)),
+            MessageHandler(filters.COMMAND, self._serial(self._on_unknown_command)),
+            MessageHandler(filters.TEXT, self._serial(self._on_text)),
+            MessageHandler(filters.ALL, self._serial(self._on_not_text)),
+            CallbackQueryHandler(self._serial(self._on_nudge_press), pattern=f"^{re.escape(NUDGE_PREFIX)}"),
+            CallbackQueryHandler(self._serial(self._on_press)),
+        ]}
+
+    async def _guard(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Ahead of every handler: ignore bots and updates without a person; send groups to a private chat."""
         chat, user = update.effective_chat, update.effective_user
         if chat is None or user is None or user.is_bot:
-            return
+            raise ApplicationHandlerStop
         if chat.type != ChatType.PRIVATE:
             await self._private_only(update, chat, context.bot)
-            return
+            raise ApplicationHandlerStop
         if update.callback_query is not None:
             await _quietly(update.callback_query.answer())  # at once: the button stops spinning
-        async with self.locks.hold(user.id):
+
+    def _serial(self, handler: Handler) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]:
+        """One user's updates one at a time, in arrival order; a failure gets an apology, not silence."""
+        async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            chat, user = update.effective_chat, update.effective_user
+            assert chat is not None and user is not None  # the guard stopped anything else
             sender = Sender(context.bot, chat.id, self.codec)
-            try:
-                if update.callback_query is not None and (update.callback_query.data or "").startswith(NUDGE_PREFIX):
-                    await self._on_nudge_press(update.callback_query, user, sender)
-                elif update.callback_query is not None:
-                    await self._on_press(update, update.callback_query, user, sender)
-                elif update.message is not None:
-                    await self._on_message(update, update.message, user, sender)
-            except Exception:
-                log.exception("telegram: update %s failed", update.update_id)
-                await sender.text("Sorry, something went wrong on our side. Please send that again in a minute.")
+            async with self.locks.hold(user.id):
+                try:
+                    await handler(update, user, sender, context)
+                except Exception:
+                    log.exception("telegram: update %s failed", update.update_id)
+                    await sender.text("Sorry, something went wrong on our side. Please send that again in a minute.")
+
+        return callback
 
     def _inbound(self, update: Update, user: User, **what: object) -> Inbound:
         name = " ".join(part for part in (user.first_name, user.last_name) if part) or None
         return Inbound(CHANNEL, str(user.id), event_id=f"{update.get_bot().id}:{update.update_id}",
                        display_name=name, **what)  # type: ignore[arg-type]
 
-    async def _on_message(self, update: Update, message: Message, user: User, sender: Sender) -> None:
-        if message.text is None:
-            await sender.text("Please type your answer, or use the buttons.")
-            return
-        parsed = parse_command(message.text)
-        if parsed is None:
-            inbound = self._inbound(update, user, text=message.text)
-        else:
-            name, argument = parsed
-            if name == "guidelines":
-                await sender.text(guidelines_message(self.service.profile))
-                return
-            if name in STAFF_COMMANDS:
-                await self._staff_command(name, argument, user, sender)
-                return
-            command = _INTAKE_COMMANDS.get(name)
-            if command is None:
-                await sender.text(f"I don't know /{name}. " + ", ".join(f"/{c}" for c in REFERRER_COMMANDS)
-                                  + " are the commands I understand.")
-                return
-            inbound = self._inbound(update, user, command=command, **_command_extras(command, argument))
+    async def _converse(self, inbound: Inbound, sender: Sender) -> None:
         outcome = await self.service.handle(inbound)
         await sender.replies(outcome.replies)
 
-    async def _on_press(self, update: Update, query: CallbackQuery, user: User, sender: Sender) -> None:
+    async def _on_text(self, update: Update, user: User, sender: Sender, _context: object) -> None:
+        assert update.message is not None and update.message.text is not None
+        await self._converse(self._inbound(update, user, text=update.message.text), sender)
+
+    async def _on_not_text(self, _update: Update, _user: User, sender: Sender, _context: object) -> None:
+        await sender.text("Please type your answer, or use the buttons.")
+
+    async def _on_intake_command(self, update: Update, user: User, sender: Sender, _context: object) -> None:
+        name, argument = parse_command(_message_text(update)) or ("start", None)
+        command = _INTAKE_COMMANDS[name]
+        await self._converse(self._inbound(update, user, command=command, **_command_extras(command, argument)), sender)
+
+    async def _on_guidelines(self, _update: Update, _user: User, sender: Sender, _context: object) -> None:
+        await sender.text(guidelines_message(self.service.profile))
+
+    async def _on_unknown_command(self, update: Update, _user: User, sender: Sender, _context: object) -> None:
+        name, _ = parse_command(_message_text(update)) or ("", None)
+        await sender.text(f"I don't know /{name}. " + ", ".join(f"/{c}" for c in REFERRER_COMMANDS)
+                          + " are the commands I understand.")
+
+    async def _on_not_staff(self, update: Update, _user: User, sender: Sender, _context: object) -> None:
+        name, _ = parse_command(_message_text(update)) or ("", None)
+        await sender.text(f"Sorry, /{name} is only for the practice's staff. "
+                          "Type /start to refer someone, or /guidelines to see who we see.")
+
+    async def _on_staff_command(self, update: Update, _user: User, sender: Sender, _context: object) -> None:
+        name, argument = parse_command(_message_text(update)) or ("", None)
+        answer = await staff_answer(self.desk, name, argument)
+        if answer.png is None:
+            await sender.text(answer.text)
+        else:
+            await sender.bot.send_photo(sender.chat_id, answer.png, caption=answer.text)
+
+    async def _on_press(self, update: Update, user: User, sender: Sender, _context: object) -> None:
+        query = update.callback_query
+        assert query is not None
         pressed = self.codec.decode(query.data or "")
         inbound = self._inbound(update, user, choice=pressed.choice) if pressed.choice else self._inbound(update, user)
         outcome = await self.service.handle(inbound)
@@ -180,10 +226,10 @@ class UpdateRouter:
                                              reply_markup=rendered[0].markup, link_preview_options=_NO_PREVIEW))
         return True
 
-    async def _on_nudge_press(self, query: CallbackQuery, user: User, sender: Sender) -> None:
-        """Done / Snooze / Skip on a nudge: recorded by the nudger, then shown on the nudge message."""
-        from referbot.nudger import UnknownNudge, act_on_nudge
-
+    async def _on_nudge_press(self, update: Update, user: User, sender: Sender, _context: object) -> None:
+        """Done / Snooze / Skip on a nudge: recorded by the desk, then shown on the nudge message."""
+        query = update.callback_query
+        assert query is not None
         parsed = parse_nudge_data(query.data or "")
         profile = self.service.profile
         if parsed is None or not profile.staff.includes(CHANNEL, str(user.id)):
@@ -191,26 +237,14 @@ class UpdateRouter:
             return
         nudge_id, action, days = parsed
         try:
-            nudge = await act_on_nudge(self.service.database, nudge_id, action, by=f"{CHANNEL}:{user.id}",
-                                       now=self.service.clock(), days=days)
-        except (UnknownNudge, ValueError) as problem:
+            nudge = await self.desk.act_on_nudge(nudge_id, action, by=f"{CHANNEL}:{user.id}", days=days)
+        except ReferbotError as problem:
             await sender.text(str(problem))
             return
         if isinstance(query.message, Message) and query.message.text:
             done = f"{query.message.text}\n\n{outcome_line(nudge, profile.practice.office_hours.zone)}"
             await _quietly(query.message.edit_text(html.escape(split_text(done)[0], quote=False),
                                                    parse_mode=ParseMode.HTML, reply_markup=None))
-
-    async def _staff_command(self, name: str, argument: str | None, user: User, sender: Sender) -> None:
-        if not self.service.profile.staff.includes(CHANNEL, str(user.id)):
-            await sender.text(f"Sorry, /{name} is only for the practice's staff. "
-                              "Type /start to refer someone, or /guidelines to see who we see.")
-            return
-        answer = await STAFF_COMMANDS[name].run(self.service, argument)
-        if answer.png is None:
-            await sender.text(answer.text)
-        else:
-            await sender.bot.send_photo(sender.chat_id, answer.png, caption=answer.text)
 
     async def _private_only(self, update: Update, chat: Chat, bot: Bot) -> None:
         """Referrals carry a client's details, so they are only taken one to one; nothing is stored."""
@@ -219,6 +253,10 @@ class UpdateRouter:
             await update.callback_query.answer("Please message me privately.", show_alert=True)
         elif update.effective_message is not None:
             await bot.send_message(chat.id, text, link_preview_options=_NO_PREVIEW)
+
+
+def _message_text(update: Update) -> str:
+    return (update.message.text if update.message is not None else None) or ""
 
 
 def _command_extras(command: Command, argument: str | None) -> dict[str, str]:

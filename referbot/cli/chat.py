@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
 def chat(jsonl: bool = typer.Option(False, "--jsonl", help="Read and write JSON lines (for scripts)."),
          user: str = typer.Option(None, "--as", help="The referrer identity (default: your login name).")) -> None:
     """Refer a client from the terminal, as a referrer would on Telegram or Slack."""
-    from adapters.console import run_interactive, run_jsonl
+    from referbot.cli.console import run_interactive, run_jsonl
     from referbot.app import open_runtime
 
     identity = user or getpass.getuser()

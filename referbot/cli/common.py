@@ -18,20 +18,17 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run a command's coroutine; configuration problems become a readable message and exit 2."""
-    from referbot.engine import FlowError
-    from referbot.profile import ProfileError
-    from referbot.settings import SettingsError
-    from referbot.store import DatabaseError
+    """Run a command's coroutine. Errors are caught by category (`referbot.errors`): configuration
+    and storage problems mean referbot cannot start (exit 2); an unknown record or unusable input
+    is a one-line answer (exit 1). Never a traceback for something a therapist can fix."""
+    from referbot.errors import BadRequest, ConfigError, NotFound, StorageError
 
     try:
         return asyncio.run(coroutine)
-    except (ProfileError, SettingsError, DatabaseError, FlowError) as problem:
+    except (ConfigError, StorageError) as problem:
         fail(f"referbot: cannot start.\n{problem}")
-    except OSError as problem:
-        if "database" in str(problem).lower() or "connect" in str(problem).lower():
-            fail(f"referbot: cannot reach the database ({problem}). Check REFERBOT_DATABASE_URL.")
-        raise
+    except (NotFound, BadRequest) as problem:
+        fail(str(problem), 1)
 
 
 def print_json(data: Any) -> None:

@@ -50,17 +50,14 @@ def list_nudges(context: typer.Context, as_json: bool = typer.Option(False, "--j
 
 def _act(nudge_id: int, action: str, days: int | None = None) -> None:
     from referbot.app import open_runtime
-    from referbot.nudger import UnknownNudge, act_on_nudge
+    from referbot.nudger import act_on_nudge
     from referbot.service import utcnow
 
     async def _do() -> Nudge:
         async with open_runtime() as runtime:
             return await act_on_nudge(runtime.database, nudge_id, action, by=_by(), now=utcnow(), days=days)
 
-    try:
-        nudge = run(_do())
-    except (UnknownNudge, ValueError) as problem:
-        fail(str(problem), 1)
+    nudge = run(_do())  # an unknown nudge (NotFound) or action (BadRequest): one line, exit 1
     until = f" until {nudge.snoozed_until:%Y-%m-%d %H:%M} UTC" if nudge.snoozed_until and action == "snooze" else ""
     typer.echo(f"#{nudge.id} {nudge.title} — {nudge.source}: {nudge.state.value}{until}")
 
@@ -90,7 +87,7 @@ def touch(name: str,
     """Log a contact with a source (or a colleague from the profile you referred a client to)."""
     from referbot.app import open_runtime
     from referbot.domain import TouchpointKind
-    from referbot.nudger import UnknownSource, log_touchpoint
+    from referbot.nudger import log_touchpoint
     from referbot.service import utcnow
 
     if kind not in TOUCH_KINDS:
@@ -101,8 +98,5 @@ def touch(name: str,
             return await log_touchpoint(runtime.database, runtime.profile, name, TouchpointKind(kind), by=_by(),
                                         now=utcnow(), note=note)
 
-    try:
-        source, touchpoint = run(_touch())
-    except UnknownSource as problem:
-        fail(str(problem), 1)
+    source, touchpoint = run(_touch())
     typer.echo(f"Logged {touchpoint.kind.replace('_', ' ')} with {source.name}.")

@@ -5,9 +5,14 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from referbot.cli.common import fail
+
+if TYPE_CHECKING:
+    from referbot.channels import Configured
 
 
 def register(app: typer.Typer) -> None:
@@ -52,15 +57,27 @@ def check() -> None:
         typer.echo(f"✓ database URL {settings.database_url.split('@')[-1]}")
     except DatabaseError as problem:
         problems.append(str(problem))
-    channels = [name for name, on in (("telegram", settings.telegram_enabled), ("slack", settings.slack_enabled)) if on]
-    typer.echo(f"✓ channels: console{''.join(', ' + c for c in channels)}")
+    channels = _channels(problems)
     if not problems:
-        from referbot.app import delivery_warnings
+        from referbot.channels import delivery_warnings
 
-        for warning in delivery_warnings(settings, profile):
+        for warning in delivery_warnings(profile, channels):
             typer.echo(f"! {warning}")
-    if settings.slack_enabled and not (settings.slack_signing_secret or settings.slack_app_token):
-        problems.append("SLACK_BOT_TOKEN is set but neither SLACK_SIGNING_SECRET (HTTP mode) nor "
-                        "SLACK_APP_TOKEN (Socket Mode) is.")
     if problems:
         fail("\n".join(problems), 1)
+
+
+def _channels(problems: list[str]) -> list[Configured]:
+    """Every installed channel's settings; the enabled ones are listed, unusable settings are problems."""
+    from referbot.channels import configure, installed
+    from referbot.errors import ConfigError
+
+    configured: list[Configured] = []
+    for name in installed():
+        try:
+            configured += configure([name])
+        except ConfigError as problem:
+            problems.append(str(problem))
+    on = [c.name for c in configured if c.enabled]
+    typer.echo(f"✓ channels: console{''.join(', ' + name for name in on)}")
+    return configured

@@ -1,4 +1,4 @@
-"""`referbot run`: the bot with every configured channel, or the console when none is configured."""
+"""`referbot run`: the bot with every enabled channel, or the console when none reaches referrers."""
 
 from __future__ import annotations
 
@@ -17,25 +17,30 @@ def register(app: typer.Typer) -> None:
 
 def run_bot(user: str = typer.Option(None, "--as", help="Console referrer identity (default: login name)."),
             verbose: bool = typer.Option(False, "--verbose", "-v", help="Log more.")) -> None:
-    """Run referbot: Telegram, Slack, the HTTP server and the delivery workers that are configured.
+    """Run referbot: every configured channel (Telegram, Slack, the web page …), the HTTP server and
+    the delivery workers.
 
-    With no channel configured and a terminal attached, chat in the console instead.
+    With no channel for referrers configured, chat in the console instead.
     """
-    from adapters.runner import serve
-    from referbot.app import delivery_warnings, open_runtime
+    from referbot.app import open_runtime
+    from referbot.channels import configure, delivery_warnings, enabled
+    from referbot.cli.console import run_interactive
+    from referbot.runner import serve
 
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     async def _run() -> None:
+        channels = configure()  # a settings mistake is reported before the database is touched
         async with open_runtime() as runtime:
-            settings = runtime.settings
-            for warning in delivery_warnings(settings, runtime.profile):
+            for warning in delivery_warnings(runtime.profile, channels):
                 logging.getLogger("referbot").warning(warning)
-            console = None if settings.telegram_enabled or settings.slack_enabled else (user or getpass.getuser())
-            if console is not None:
-                typer.echo(f"referbot for {runtime.profile.practice.name} — console channel "
-                           "(no Telegram or Slack token set). Ctrl-D to leave.\n")
-            await serve(runtime, console_user=console)
+            if any(c.channel.for_referrers for c in enabled(channels)):
+                await serve(runtime, channels)
+                return
+            identity = user or getpass.getuser()
+            typer.echo(f"referbot for {runtime.profile.practice.name} — console channel "
+                       "(no channel for referrers is set up). Ctrl-D to leave.\n")
+            await serve(runtime, channels, console=lambda: run_interactive(runtime.service.handle, identity))
 
     run(_run())

@@ -14,11 +14,12 @@ from typing import Any, Optional
 
 import typer
 
+from referbot.errors import BadRequest
 from referbot.cli.common import fail, print_json, run
 from referbot.cli.records import referrals_app
 
 
-class InvalidMoment(ValueError):
+class InvalidMoment(BadRequest):
     """A date or time on the command line that cannot be read."""
 
 
@@ -62,10 +63,7 @@ def stats(period: str = typer.Option("30d", "--period", help="30d, 90d, 365d or 
             png = await chart_png(runtime.database, now=now, months=months, zone=zone) if chart else None
             return report, png
 
-    try:
-        report, png = run(_stats())
-    except InvalidMoment as problem:
-        fail(str(problem), 1)
+    report, png = run(_stats())  # an unreadable --as-of is a BadRequest: one line, exit 1
     if chart is not None and png is not None:
         try:
             chart.write_bytes(png)
@@ -103,10 +101,7 @@ def export(kind: str = typer.Argument(..., help="referrals, sources or touchpoin
             start = parse_moment(since, runtime.profile.practice.office_hours.zone) if since else None
             return await export_rows(runtime.database, kind, since=start, include_contact=include_contact)
 
-    try:
-        rows = run(_rows())
-    except InvalidMoment as problem:
-        fail(str(problem), 1)
+    rows = run(_rows())
     if output is None:
         write_export(rows, columns, fmt, sys.stdout)
         return
@@ -127,9 +122,8 @@ def set_status(referral_id: int = typer.Argument(..., help="The referral's numbe
     """Move a referral along (recorded with your login name and the time), as the chat buttons do."""
     from referbot.app import open_runtime
     from referbot.domain import ReferralStatus
-    from referbot.referrals import UnknownReferral, refer_out, set_referral_status
+    from referbot.referrals import refer_out, set_referral_status
     from referbot.service import utcnow
-    from referbot.sources import UnknownSource
 
     try:
         wanted = ReferralStatus(status)
@@ -150,10 +144,7 @@ def set_status(referral_id: int = typer.Argument(..., help="The referral's numbe
             previous = referral.events[-2].status if len(referral.events) > 1 else ReferralStatus.NEW.value
             return previous, referral.status
 
-    try:
-        previous, current = run(_set())
-    except (UnknownReferral, UnknownSource) as problem:
-        fail(str(problem), 1)
+    previous, current = run(_set())  # an unknown referral or source: NotFound, one line, exit 1
     typer.echo(f"Referral #{referral_id}: {previous} → {current} (by {by}).")
 
 

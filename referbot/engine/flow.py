@@ -13,11 +13,12 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from referbot.errors import ConfigError
 
 from referbot.domain import CrisisKind
 
 
-class FlowError(Exception):
+class FlowError(ConfigError):
     """A flow file that cannot be used; the message names the file and the step."""
 
 

@@ -6,13 +6,15 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from referbot.matching.analysis import ContextRules
 from referbot.matching.text import stem, tokenize
-from referbot.profile import Profile
+
+if TYPE_CHECKING:  # the profile checks its issue ids against this module: no import back at run time
+    from referbot.profile import Profile
 
 
 @cache

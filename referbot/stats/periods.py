@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
+from referbot.errors import BadRequest
 
 #: Period names accepted by `compute_stats` and `referbot stats --period`, with their length in days
 #: (None: everything up to now).
 PERIODS: dict[str, int | None] = {"30d": 30, "90d": 90, "365d": 365, "all": None}
 
 
-class UnknownPeriod(ValueError):
+class UnknownPeriod(BadRequest):
     """A period name that is not one of PERIODS."""
 
 

@@ -15,10 +15,12 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from referbot.errors import StorageError
 
 
-class DatabaseError(Exception):
+class DatabaseError(StorageError):
     """The database cannot be used; the message says what to check."""
 
 
@@ -76,7 +78,12 @@ class Database:
 
     async def upgrade(self) -> None:
         """Bring the schema to the newest migration (a no-op when it is current)."""
-        await asyncio.to_thread(command.upgrade, alembic_config(self.url), "head")
+        try:
+            await asyncio.to_thread(command.upgrade, alembic_config(self.url), "head")
+        except (OSError, DBAPIError) as problem:  # refused, unknown host, bad password, unreadable file
+            reason = getattr(problem, "orig", None) or problem
+            raise DatabaseError(f"Cannot reach the database ({type(reason).__name__}: {reason}). "
+                                "Check REFERBOT_DATABASE_URL and that the server is running.") from problem
 
     async def ping(self) -> bool:
         try:

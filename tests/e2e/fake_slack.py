@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 
-from adapters.http import HttpServer
+from referbot.http import HttpServer
 
 TEAM_ID = "T0FAKE"
 BOT_USER_ID = "UBOT0001"

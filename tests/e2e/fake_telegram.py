@@ -20,7 +20,7 @@ from typing import Any, AsyncIterator, Callable
 
 from aiohttp import web
 
-from adapters.http import HttpServer
+from referbot.http import HttpServer
 
 TOKEN = "4242:TEST-token-for-a-fake-bot"
 USERNAME = "referbot_test_bot"
@@ -353,24 +353,32 @@ class FakeUser:
 # --- the bot under test, wired to the fake ------------------------------------------------------
 
 
-def telegram_runtime(database: Any, profile: Any, clock: Any, api: FakeTelegram, *, flow: Any = None,
-                     **env: str) -> Any:
-    """A Runtime whose settings point the Telegram channel at `api`; the KeywordAssessor decides fit."""
+def telegram_settings(api: FakeTelegram, **env: Any) -> Any:
+    """Telegram settings pointing at `api`; `env` by variable name (TELEGRAM_WEBHOOK_URL=…)."""
+    from adapters.telegram import TelegramSettings
+
+    values = {"bot_token": api.token, "api_url": api.base_url, "poll_timeout": 5,
+              **{name.removeprefix("TELEGRAM_").lower(): value for name, value in env.items()}}
+    return TelegramSettings(_env_file=None, **values)
+
+
+def telegram_runtime(database: Any, profile: Any, clock: Any, api: FakeTelegram, *, flow: Any = None) -> Any:
+    """A Runtime for the channel; the KeywordAssessor decides fit."""
     from referbot.app import Runtime
     from referbot.engine import load_flow
     from referbot.service import IntakeService
     from referbot.settings import Settings
     from tests.fakes import KeywordAssessor
 
-    settings = Settings(_env_file=None, TELEGRAM_BOT_TOKEN=api.token, TELEGRAM_API_URL=api.base_url, **env)
     service = IntakeService(database, profile, flow or load_flow(), KeywordAssessor(), clock)
-    return Runtime(settings, profile, database, service)
+    return Runtime(Settings(_env_file=None), profile, database, service)
 
 
 @asynccontextmanager
 async def running_bot(database: Any, profile: Any, clock: Any, api: FakeTelegram, **kwargs: Any) -> AsyncIterator[Any]:
     """The Telegram channel started against `api` (polling unless TELEGRAM_WEBHOOK_URL is given)."""
-    channel = quick_channel(telegram_runtime(database, profile, clock, api, **kwargs))
+    flow = kwargs.pop("flow", None)
+    channel = quick_channel(telegram_runtime(database, profile, clock, api, flow=flow), telegram_settings(api, **kwargs))
     await channel.start()
     try:
         yield channel
@@ -378,11 +386,11 @@ async def running_bot(database: Any, profile: Any, clock: Any, api: FakeTelegram
         await channel.stop()
 
 
-def quick_channel(runtime: Any) -> Any:
+def quick_channel(runtime: Any, settings: Any) -> Any:
     """The channel with the rate limiter's throttling off (its 429 handling stays on)."""
     from telegram.ext import AIORateLimiter
 
-    from adapters.telegram import TelegramChannel
+    from adapters.telegram.channel import TelegramChannel
 
-    return TelegramChannel(runtime, rate_limiter=AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=2),
-                           poll_timeout=5)
+    return TelegramChannel(runtime, settings,
+                           rate_limiter=AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=2))

@@ -10,16 +10,19 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from adapters.http import HttpServer, health_app
-from adapters.runner import configured_channels
-from adapters.slack import SlackChannel, configure
+from adapters.slack import CHANNEL as SLACK
+from adapters.slack import SlackSettings
+from adapters.slack.channel import SlackChannel
 from referbot.app import Runtime
+from referbot.channels import Configured
+from referbot.http import HttpServer, health_app
+from referbot.runner import build_channels
 from referbot.domain import Inbound, OutboxKind, ReferralStatus
 from referbot.engine import load_flow
 from referbot.nudger import due_nudges, enqueue_due
 from referbot.outbox import OutboxWorker
 from referbot.service import IntakeService
-from referbot.settings import Settings, SettingsError
+from referbot.settings import Settings, SettingsError, load_settings
 from referbot.store import UnitOfWork
 from referbot.store.models import Conversation, OutboxMessage
 from tests.e2e.fake_slack import FakeSlack, SlackSender, all_text, button, buttons
@@ -36,10 +39,14 @@ HOSTILE = ("<!channel>", "<@U123>", "<https://evil.example|click here>")
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
-def slack_settings(url: str, **overrides: Any) -> Settings:
+def slack_settings(url: str, **overrides: Any) -> SlackSettings:
     values = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET, "SLACK_APP_TOKEN": None,
               "SLACK_API_URL": url, "SLACK_ALERT_CHANNEL": ALERTS, **overrides}
-    return Settings(_env_file=None, **values)
+    return SlackSettings(_env_file=None, **{name.removeprefix("SLACK_").lower(): v for name, v in values.items()})
+
+
+def runtime_for(database, profile, service) -> Runtime:
+    return Runtime(Settings(_env_file=None), profile, database, service)
 
 
 @dataclass
@@ -81,9 +88,8 @@ async def api() -> AsyncIterator[FakeSlack]:
 @pytest.fixture
 async def slack(database, profile, clock, api: FakeSlack) -> AsyncIterator[Slack]:
     service = IntakeService(database, profile, load_flow(), KeywordAssessor(), clock)
-    runtime = Runtime(slack_settings(api.url), profile, database, service)
-    channel = configure(runtime)
-    assert channel is not None
+    runtime = runtime_for(database, profile, service)
+    channel = SLACK.build(runtime, slack_settings(api.url))
     web_app = health_app(database)
     assert channel.mount(web_app)
     server = HttpServer(web_app, "127.0.0.1", 0)
@@ -131,27 +137,27 @@ async def test_health_and_a_badly_signed_request_is_refused(slack: Slack) -> Non
 async def test_socket_mode_is_chosen_by_the_app_token_and_mounts_nothing(database, profile, clock) -> None:
     service = IntakeService(database, profile, load_flow(), KeywordAssessor(), clock)
     settings = slack_settings("http://127.0.0.1:9/api/", SLACK_APP_TOKEN="xapp-1-A0-1-abc", SLACK_SIGNING_SECRET=None)
-    channel = configure(Runtime(settings, profile, database, service))
-    assert channel is not None and channel.socket_mode
+    channel = SLACK.build(runtime_for(database, profile, service), settings)
+    assert channel.socket_mode
     web_app = health_app(database)
     assert channel.mount(web_app) is False
     assert {r.resource.canonical for r in web_app.router.routes()} == {"/healthz"}
 
 
 @sqlite_only
-async def test_configuration_decides_whether_and_how_slack_runs(database, profile, clock) -> None:
+async def test_configuration_decides_whether_and_how_slack_runs(database, profile, clock, monkeypatch) -> None:
     service = IntakeService(database, profile, load_flow(), KeywordAssessor(), clock)
-    without = Runtime(slack_settings("http://127.0.0.1:9/api/", SLACK_BOT_TOKEN=None), profile, database, service)
-    assert configure(without) is None
-    no_secret = Runtime(slack_settings("http://127.0.0.1:9/api/", SLACK_SIGNING_SECRET=None), profile, database,
-                        service)
+    runtime = runtime_for(database, profile, service)
+    url = "http://127.0.0.1:9/api/"
+    without = Configured(SLACK, slack_settings(url, SLACK_BOT_TOKEN=None))
+    assert not without.enabled and build_channels(runtime, [without]) == []
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
     with pytest.raises(SettingsError, match="SLACK_SIGNING_SECRET"):
-        configure(no_secret)
-    no_alerts = Runtime(slack_settings("http://127.0.0.1:9/api/", SLACK_ALERT_CHANNEL=None), profile, database,
-                        service)
-    assert configure(no_alerts).notifiers() == []
-    http = Runtime(slack_settings("http://127.0.0.1:9/api/"), profile, database, service)
-    assert [c.name for c in configured_channels(http)] == ["slack"]
+        load_settings(SlackSettings)
+    assert SLACK.build(runtime, slack_settings(url, SLACK_ALERT_CHANNEL=None)).notifiers() == []
+    assert SLACK.warnings(profile, slack_settings(url, SLACK_ALERT_CHANNEL=None))
+    http = Configured(SLACK, slack_settings(url))
+    assert [c.name for c in build_channels(runtime, [http])] == ["slack"]
 
 
 # --- alerts through the outbox --------------------------------------------------------------------
@@ -208,7 +214,7 @@ async def test_restart_delivers_each_undelivered_alert_exactly_once(slack: Slack
         assert len(await uow.outbox.claim("dead-worker", clock(), slack.worker().lease, kinds=["referral_alert"])) == 1
         await uow.commit()
 
-    restarted = configure(slack.runtime)  # a new process: new channel, new worker, same database
+    restarted = SLACK.build(slack.runtime, slack_settings(slack.api.url))  # a new process: new channel, new worker, same database
     clock.advance(minutes=3)
     worker = slack.worker(restarted)
     assert await worker.run_once() == 2
@@ -327,7 +333,7 @@ async def test_non_staff_buttons_are_refused_and_change_nothing(slack: Slack) ->
 async def test_slash_command_answers_staff_and_refuses_others(slack: Slack) -> None:
     referral_id = await console_referral(slack.runtime.service)
     status, body = await slack.send.command(STAFF, "help")
-    assert status == 200 and "/referbot stats [30d|90d|365d]" in body
+    assert status == 200 and "/referbot stats [30d|90d|365d|all]" in body
     _, body = await slack.send.command(STAFF, "sources")
     assert "Dr. Ann Lee (physician, Lakeview Family Medicine)" in body
     _, body = await slack.send.command(STAFF, f"referral {referral_id}")

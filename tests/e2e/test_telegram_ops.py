@@ -14,16 +14,16 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from adapters import telegram
-from adapters.http import HttpServer, health_app
+from adapters.telegram import CHANNEL as TELEGRAM
+from referbot.http import HttpServer, health_app
 from referbot.cli import app as cli
 from referbot.domain import OutboxKind
 from referbot.outbox import OutboxWorker
-from referbot.settings import SettingsError
 from referbot.store import UnitOfWork
 from referbot.store.models import OutboxMessage, ProcessedEvent
 from tests.conftest import EXAMPLE_PROFILE
-from tests.e2e.fake_telegram import FakeTelegram, FakeUser, quick_channel, running_bot, telegram_runtime
+from tests.e2e.fake_telegram import (FakeTelegram, FakeUser, quick_channel, running_bot, telegram_runtime,
+                                     telegram_settings)
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -44,7 +44,13 @@ async def test_staff_commands_answer_staff_and_politely_refuse_others(database, 
         [chart] = await staff.say("/chart 6")
         assert chart["caption"] == "Referrals per month, last 6 months"
         assert api.calls_to("sendPhoto")[-1].params["photo"].startswith(b"\x89PNG\r\n\x1a\n")
-        for command in ("/stats", "/nudges", "/chart"):
+        [sources] = await staff.say("/sources")
+        assert sources["text"] == "No referral sources yet."
+        [missing] = await staff.say("/referral 999")
+        assert missing["text"] == "No referral #999."
+        [usage] = await staff.say("/referral twelve")
+        assert usage["text"].startswith("Usage: /referral 12")
+        for command in ("/stats", "/nudges", "/chart", "/referral 1"):
             [refusal] = await stranger.say(command)
             assert "only for the practice's staff" in refusal["text"]
         [guidelines] = await stranger.say("/guidelines")
@@ -59,10 +65,9 @@ async def test_staff_commands_answer_staff_and_politely_refuse_others(database, 
 
 @asynccontextmanager
 async def webhook_bot(database: Any, profile: Any, clock: Any, api: FakeTelegram) -> AsyncIterator[str]:
-    runtime = telegram_runtime(database, profile, clock, api, **WEBHOOK)
-    channel = telegram.configure(runtime)
+    channel = TELEGRAM.build(telegram_runtime(database, profile, clock, api), telegram_settings(api, **WEBHOOK))
     web_app = health_app(database)
-    assert channel is not None and channel.mount(web_app)
+    assert channel.mount(web_app)
     server = HttpServer(web_app, "127.0.0.1", 0)
     await server.start()
     await channel.start()
@@ -94,15 +99,6 @@ async def test_webhook_checks_the_secret_and_handles_a_redelivery_once(database,
     assert "referral assistant" in greeting["text"] and "what's your name" in question["text"]
 
 
-def test_a_webhook_without_a_secret_is_refused(database, profile, clock) -> None:
-    runtime = telegram_runtime(database, profile, clock, FakeTelegram(),
-                               TELEGRAM_WEBHOOK_URL=WEBHOOK["TELEGRAM_WEBHOOK_URL"])
-    with pytest.raises(SettingsError, match="TELEGRAM_WEBHOOK_SECRET"):
-        telegram.configure(runtime)
-    runtime.settings.telegram_bot_token = None
-    assert telegram.configure(runtime) is None
-
-
 async def test_crisis_alert_reaches_staff_chats_when_slack_is_not_set_up(database, profile, clock, api) -> None:
     kim = FakeUser(api, 603, "Kim")
     async with running_bot(database, profile, clock, api) as channel:
@@ -127,10 +123,11 @@ async def test_crisis_alert_reaches_staff_chats_when_slack_is_not_set_up(databas
     assert row.delivered_to["telegram"]["messages"] == [{"chat_id": STAFF_ID, "message_id": alert["message_id"]}]
 
 
-async def test_with_slack_configured_telegram_sends_no_alerts(database, profile, clock, api) -> None:
-    runtime = telegram_runtime(database, profile, clock, api, SLACK_BOT_TOKEN="xoxb-test")
-    assert quick_channel(runtime).notifiers() == []
-    assert len(quick_channel(telegram_runtime(database, profile, clock, api)).notifiers()) == 1
+async def test_telegram_alerts_staff_chats_only_when_the_profile_names_staff(database, profile, clock, api) -> None:
+    runtime = telegram_runtime(database, profile, clock, api)
+    assert len(quick_channel(runtime, telegram_settings(api)).notifiers()) == 1
+    no_staff = profile.model_copy(update={"staff": profile.staff.model_copy(update={"root": {}})})
+    assert quick_channel(telegram_runtime(database, no_staff, clock, api), telegram_settings(api)).notifiers() == []
 
 
 def _link(tmp_path: Path, database_url: str, *args: str, **env: str) -> Any:

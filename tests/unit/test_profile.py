@@ -20,7 +20,7 @@ clinicians:
 def test_example_profile_is_a_complete_group_practice() -> None:
     profile = load_profile(EXAMPLE_PROFILE)
     assert len(profile.clinicians) == 2 and profile.colleagues and profile.crisis.resources
-    assert all(s.startswith("U") for s in profile.staff.slack) and profile.staff.telegram
+    assert all(s.startswith("U") for s in profile.staff.ids("slack")) and profile.staff.ids("telegram")
     assert profile.clinicians[1].availability is Availability.WAITLIST
     assert profile.staff.includes("slack", "U012AB3CD") and profile.staff.includes("telegram", "123456789")
     assert not profile.staff.includes("slack", "U999") and not profile.staff.includes("console", "U012AB3CD")
@@ -61,6 +61,8 @@ def test_us_lines_are_never_shown_outside_the_us() -> None:
     (MINIMAL + "    availabilty: accepting\n", "line 5: clinicians.0.availabilty is not a known setting"),
     ("practice:\n  name: X\n", "clinicians is required but missing"),
     (MINIMAL + "staff:\n  slack: [bob]\n", "line 6: staff.slack Slack user ids look like U012AB3CD"),
+    (MINIMAL + "staff:\n  telegram: [dana]\n", "line 6: staff.telegram Telegram user ids are numbers"),
+    (MINIMAL + "staff:\n  fax: [123]\n", "line 6: staff.fax no channel named 'fax' is installed"),
     (MINIMAL + "practice_hours: 3\n", "line 5: practice_hours is not a known setting"),
     ("practice:\n  name: X\n  office_hours: {timezone: Mars/Olympus}\n" + MINIMAL.split("\n", 2)[2],
      "line 3: practice.office_hours.timezone unknown time zone 'Mars/Olympus'"),

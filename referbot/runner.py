@@ -1,43 +1,36 @@
-"""`referbot run`: start every configured channel, the HTTP server, and the background workers."""
+"""`referbot run`: start every enabled channel, the HTTP server, and the background workers.
+
+Channels come from the registry (`referbot.channels`); this module never names one.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import signal
 from datetime import timedelta
+from typing import Awaitable, Callable, Sequence
 
-from adapters import Channel
-from adapters.console import run_interactive
-from adapters.http import HttpServer, health_app
 from referbot.app import Runtime
+from referbot.channels import Configured, RunningChannel, enabled
 from referbot.domain import OutboxKind
+from referbot.http import HttpServer, health_app
 from referbot.nudger import run_nudger
 from referbot.outbox import OutboxWorker
 from referbot.store import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-#: Channel modules, each with `configure(runtime) -> Channel | None`.
-CHANNEL_MODULES: tuple[str, ...] = (
-    "adapters.slack",
-    "adapters.telegram",
-)
+
+def build_channels(runtime: Runtime, configured: Sequence[Configured]) -> list[RunningChannel]:
+    """The enabled channels, built (their SDKs imported) in delivery order."""
+    return [c.channel.build(runtime, c.settings) for c in enabled(configured)]
 
 
-def configured_channels(runtime: Runtime) -> list[Channel]:
-    channels = []
-    for module_name in CHANNEL_MODULES:
-        channel = importlib.import_module(module_name).configure(runtime)
-        if channel is not None:
-            channels.append(channel)
-    return channels
-
-
-async def serve(runtime: Runtime, *, console_user: str | None) -> None:
-    """Run until interrupted (or, with a console user, until they leave the chat)."""
-    channels = configured_channels(runtime)
+async def serve(runtime: Runtime, configured: Sequence[Configured], *,
+                console: Callable[[], Awaitable[None]] | None = None) -> None:
+    """Run until interrupted (or, with a console chat, until the person leaves it)."""
+    channels = build_channels(runtime, configured)
     worker = OutboxWorker(runtime.database, [n for c in channels for n in c.notifiers()])
     runtime.service.on_alert = worker.wake
     web_app = health_app(runtime.database)
@@ -55,8 +48,8 @@ async def serve(runtime: Runtime, *, console_user: str | None) -> None:
         for channel in channels:
             await channel.start()
             log.info("%s channel started", channel.name)
-        if console_user is not None:
-            await run_interactive(runtime.service.handle, console_user)
+        if console is not None:
+            await console()
         else:
             await _until_stopped()
     finally:

@@ -1,0 +1,62 @@
+"""The Slack channel at run time: one Bolt app, over HTTP (`/slack/events`) or Socket Mode.
+
+Bolt verifies every HTTP request's signature. The Web API client never retries a 429 itself:
+alerts go through the outbox, which honours Retry-After and owns retries, so an alert is posted once.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import SlackSettings
+from adapters.slack.listeners import Listeners
+from adapters.slack.notifier import SlackNotifier
+from referbot.app import Runtime
+from referbot.desk import Desk
+from referbot.ports import Notifier
+
+EVENTS_PATH = "/slack/events"
+
+
+class SlackChannel:
+    name = "slack"
+
+    def __init__(self, runtime: Runtime, settings: SlackSettings) -> None:
+        self.app_token = settings.app_token
+        self.socket_mode = bool(self.app_token)
+        self.client = AsyncWebClient(token=settings.bot_token, base_url=settings.api_url)
+        # Socket Mode requests are not signed (the connection is authenticated), hence "" there.
+        self.app = AsyncApp(client=self.client, signing_secret=settings.signing_secret or "",
+                            process_before_response=True)
+        service = runtime.service
+        desk = Desk(runtime.database, runtime.profile, service.clock)
+        Listeners(service, runtime.profile, desk).register(self.app)
+        self.alerts = SlackNotifier(self.client, desk, settings.alert_channel) if settings.alert_channel else None
+        self._socket: AsyncSocketModeHandler | None = None
+
+    def notifiers(self) -> list[Notifier]:
+        return [self.alerts] if self.alerts is not None else []
+
+    def mount(self, app: web.Application) -> bool:
+        """HTTP mode: events, slash commands and interactivity all arrive at `/slack/events`."""
+        if self.socket_mode:
+            return False
+        app.router.add_post(EVENTS_PATH, self._handle)
+        return True
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await self.app.async_dispatch(await to_bolt_request(request)))
+
+    async def start(self) -> None:
+        if self.socket_mode:
+            self._socket = AsyncSocketModeHandler(self.app, self.app_token)
+            await self._socket.connect_async()
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
