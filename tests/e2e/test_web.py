@@ -61,7 +61,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> I
 
 @pytest.fixture
 def referrer(driver: WebDriver, server: WebServer, request: pytest.FixtureRequest) -> Referrer:
-    driver.get("about:blank")  # settle whatever the last test left loading, then forget its session
+    driver.get(server.base + "/healthz")  # settle what the last test left loading; cookies are per site
     driver.delete_all_cookies()
     return Referrer(driver, server, request.node.name.replace("[", "-").rstrip("]"))
 
