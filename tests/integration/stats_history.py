@@ -30,6 +30,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from referbot.domain import FitVerdict, ReferralStatus, SourceType, TouchpointKind
+from referbot.referrals import record_change
 from referbot.store import Database, UnitOfWork
 from referbot.store.models import Referral
 
@@ -105,7 +106,7 @@ async def seed_history(database: Database) -> dict[str, int]:
                 crisis=verdict is FitVerdict.CRISIS, status=S.NEW.value, created_at=created, updated_at=created)
             ids[label] = (await uow.referrals.add(referral, by=f"{channel}:u-{label}")).id
             for status, moment in history:
-                await uow.referrals.set_status(referral, status, by="slack:UTHERAPIST", now=moment)
+                await record_change(uow, referral, status=status, by="slack:UTHERAPIST", now=moment)
         for name, kind, moment in TOUCHPOINTS:
             await uow.touchpoints.add(sources[name], kind, at=moment, by="staff")
         await uow.commit()
