@@ -7,14 +7,44 @@ from pathlib import Path
 from tests.e2e.cli import referbot
 
 
-def test_init_writes_a_template_that_check_accepts(tmp_path: Path) -> None:
-    assert referbot(tmp_path, "init").returncode == 0
-    assert (tmp_path / "practice.yaml").exists()
+def test_init_writes_a_blank_template_that_check_refuses_until_filled_in(tmp_path: Path) -> None:
+    assert referbot(tmp_path, "init").returncode == 0  # not a terminal: the template, no questions
+    written = (tmp_path / "practice.yaml").read_text()
+    assert "Riverbend" not in written and "555-01" not in written and "<Your practice name>" in written
     assert referbot(tmp_path, "init").returncode == 1  # never overwrites silently
     checked = referbot(tmp_path, "check", REFERBOT_PROFILE=str(tmp_path / "practice.yaml"))
+    assert checked.returncode == 1
+    assert "practice.yaml line 11: <Your practice name> is still the template's placeholder" in checked.stderr
+    assert "Traceback" not in checked.stderr
+
+
+def test_init_asks_and_check_passes_what_it_wrote(tmp_path: Path) -> None:
+    answers = "Harbor Light Therapy\nMars/Olympus\nEurope/Berlin\n+49 30 1234567\n\nAnn Smith\nLCSW\nPTSD, grief\n13-65\n" \
+              "individual\ny\nBo Lind\n\nanxiety\n18\ncouples\nn\n"
+    made = referbot(tmp_path, "init", "--ask", input=answers)
+    assert made.returncode == 0, made.stderr
+    assert "is not a time zone" in made.stdout + made.stderr  # asked again, not a traceback
+    profile = tmp_path / "practice.yaml"
+    checked = referbot(tmp_path, "check", REFERBOT_PROFILE=str(profile))
     assert checked.returncode == 0, checked.stderr
-    assert "✓ profile" in checked.stdout
+    assert "✓ profile" in checked.stdout and "Harbor Light Therapy, 2 clinician(s)" in checked.stdout
+    assert "'PTSD' read as trauma_ptsd" in checked.stdout
     assert "! No alert channel is set up" in checked.stdout  # referrals would reach nobody yet
+    from referbot.profile import load_profile
+
+    loaded = load_profile(profile)
+    assert loaded.practice.office_hours.timezone == "Europe/Berlin"
+    assert [c.specialties for c in loaded.clinicians] == [["trauma_ptsd", "grief_loss"], ["anxiety"]]
+    assert loaded.clinicians[0].ages.min == 13 and loaded.clinicians[1].ages.max == 120
+    assert loaded.colleagues == [] and loaded.staff.telegram == []
+
+
+def test_check_refuses_the_example_practice(tmp_path: Path) -> None:
+    checked = referbot(tmp_path, "check")  # cli_env points at examples/practice.yaml
+    assert checked.returncode == 1
+    assert "colleagues.0.name: 'Lakeshore Eating Disorder Center' is from the fictional example practice" in checked.stderr
+    assert "staff.telegram.0: '123456789'" in checked.stderr
+    assert "This is still the example practice" in checked.stderr
 
 
 def test_broken_profile_is_reported_without_a_traceback(tmp_path: Path) -> None:
