@@ -14,13 +14,13 @@ from typing import Any, Sequence
 
 from sqlalchemy import func, select
 
-from referbot.domain import NudgeKind, NudgeState, TouchpointKind
+from referbot.domain import NudgeKind, NudgeState, SourceType, TouchpointKind
 from referbot.nudges.model import TITLES
 from referbot.nudges.records import NudgeRecords
 from referbot.nudges.rules import candidates
 from referbot.profile import Profile
 from referbot.store import UnitOfWork
-from referbot.store.models import NudgeRecord, Referral, ReferralEvent, Source, Touchpoint
+from referbot.store.models import NudgeRecord, Referral, Source, Touchpoint
 from referbot.views import iso_local, plural, short_name, short_when, when, words
 
 #: How far ahead `next nudge` looks.
@@ -74,7 +74,8 @@ async def summaries(uow: UnitOfWork, profile: Profile, now: datetime) -> list[So
 
 def _summary_line(summary: SourceSummary, zone: Any) -> str:
     s = summary.source
-    kind = words(s.type) + (f", tier {s.tier}" if s.tier else "")
+    kind = ("colleague" if s.colleague and s.type == SourceType.OTHER.value else words(s.type)) + (
+        f", tier {s.tier}" if s.tier else "")
     org = f" — {s.organisation}" if s.organisation else ""
     last = short_when(summary.last_contact, zone).strip() if summary.last_contact else "never"
     nudge = (f"{TITLES[summary.next_nudge[1]].lower()} {short_when(summary.next_nudge[0], zone).strip()}"
@@ -142,7 +143,8 @@ async def timeline(uow: UnitOfWork, source: Source, profile: Profile, now: datet
     upcoming = (await next_nudges(uow, profile, now)).get(source.id)
     entries.sort(key=lambda e: e.at)
     if upcoming is not None:
-        entries.append(TimelineEntry(upcoming[0], f"Next nudge: {TITLES[upcoming[1]]}", upcoming=True))
+        overdue = " (overdue)" if upcoming[0] <= now else ""
+        entries.append(TimelineEntry(upcoming[0], f"Next nudge: {TITLES[upcoming[1]]}{overdue}", upcoming=True))
     return entries
 
 
@@ -155,5 +157,5 @@ def render_timeline(source: Source, entries: Sequence[TimelineEntry], profile: P
     if source.aliases:
         head.append("Also known as: " + ", ".join(a.name for a in source.aliases if a.name))
     head.append(f"Tracking code: {source.code}")
-    lines = [f"  {when(e.at, zone)}  {'(due) ' if e.upcoming else ''}{e.what}" for e in entries]
+    lines = [f"  {when(e.at, zone)}  {e.what}" for e in entries]
     return "\n".join([*head, "", *lines])

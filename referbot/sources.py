@@ -89,7 +89,10 @@ def did_you_mean(names: Sequence[str]) -> str:
 
 
 def _source_candidates(sources: Sequence[Source]) -> list[Candidate[Source]]:
-    return [Candidate(name, s) for s in sources for name in (s.name, *(a.name for a in s.aliases if a.name))]
+    """Each source by its name, its old names and its organisation (which finds it only when it is
+    the organisation's one source)."""
+    return [Candidate(name, s) for s in sources
+            for name in (s.name, *(a.name for a in s.aliases if a.name), s.organisation) if name]
 
 
 async def find_source(uow: UnitOfWork, name: str) -> Source:

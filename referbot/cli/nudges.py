@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import getpass
 from typing import TYPE_CHECKING
 
 import typer
 
-from referbot.cli.common import fail, print_json, run
+from referbot.cli.common import actor, fail, print_json, run
 from referbot.cli.records import sources_app
 
 if TYPE_CHECKING:
@@ -22,10 +21,6 @@ TOUCH_KINDS = ("thanked", "check_in", "update_sent", "referred_back", "event")
 
 def register(app: typer.Typer) -> None:
     app.add_typer(nudges_app, name="nudges")
-
-
-def _by() -> str:
-    return f"cli:{getpass.getuser()}"
 
 
 @nudges_app.callback(invoke_without_command=True)
@@ -55,7 +50,7 @@ def _act(nudge_id: int, action: str, days: int | None = None) -> None:
 
     async def _do() -> Nudge:
         async with open_runtime() as runtime:
-            return await act_on_nudge(runtime.database, nudge_id, action, by=_by(), now=utcnow(), days=days)
+            return await act_on_nudge(runtime.database, nudge_id, action, by=actor(), now=utcnow(), days=days)
 
     nudge = run(_do())  # an unknown nudge (NotFound) or action (BadRequest): one line, exit 1
     until = f" until {nudge.snoozed_until:%Y-%m-%d %H:%M} UTC" if nudge.snoozed_until and action == "snooze" else ""
@@ -95,7 +90,7 @@ def touch(name: str,
 
     async def _touch() -> tuple[Source, Touchpoint]:
         async with open_runtime() as runtime:
-            return await log_touchpoint(runtime.database, runtime.profile, name, TouchpointKind(kind), by=_by(),
+            return await log_touchpoint(runtime.database, runtime.profile, name, TouchpointKind(kind), by=actor(),
                                         now=utcnow(), note=note)
 
     source, touchpoint = run(_touch())

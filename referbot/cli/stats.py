@@ -1,4 +1,4 @@
-"""`referbot stats`, `referbot export` and `referbot referrals set-status`: tracking outcomes.
+"""`referbot stats` and `referbot export`: what came of the referrals, for the practice and its spreadsheets.
 
 The CLI is the therapist's own tool on their own machine, so it needs no staff check (the chat
 surfaces check `profile.staff` before calling the same functions).
@@ -6,39 +6,13 @@ surfaces check `profile.staff` before calling the same functions).
 
 from __future__ import annotations
 
-import getpass
 import sys
-from datetime import date, datetime, time, tzinfo
 from pathlib import Path
 from typing import Any, Optional
 
 import typer
 
-from referbot.errors import BadRequest
-from referbot.cli.common import fail, print_json, run
-from referbot.cli.records import referrals_app
-
-
-class InvalidMoment(BadRequest):
-    """A date or time on the command line that cannot be read."""
-
-
-def parse_moment(text: str, zone: tzinfo) -> datetime:
-    """An ISO 8601 date or date-time as an aware datetime. Without an offset it is read in `zone`
-    (the practice's), and a date alone means midnight at its start: `--as-of 2026-01-01` ends 2025."""
-    try:
-        moment = datetime.fromisoformat(text) if "T" in text or " " in text else datetime.combine(
-            date.fromisoformat(text), time())
-    except ValueError:
-        raise InvalidMoment(f"Cannot read {text!r} as a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM[+HH:MM].") from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
-
-
-def _login() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no login name in the environment or the password database
-        return "unknown"
+from referbot.cli.common import fail, parse_moment, print_json, run
 
 
 def stats(period: str = typer.Option("30d", "--period", help="30d, 90d, 365d or all."),
@@ -113,42 +87,6 @@ def export(kind: str = typer.Argument(..., help="referrals, sources or touchpoin
     typer.echo(f"Wrote {len(rows)} {kind} to {output}", err=True)
 
 
-def set_status(referral_id: int = typer.Argument(..., help="The referral's number."),
-               status: str = typer.Argument(..., help="new, contacted, consult_booked, became_client, not_a_fit, "
-                                                      "referred_out, no_response or declined_by_client."),
-               note: Optional[str] = typer.Option(None, "--note", help="Why, for the record."),
-               to: Optional[str] = typer.Option(None, "--to", help="With referred_out: the source or trusted "
-                                                                    "colleague the client was referred to.")) -> None:
-    """Move a referral along (recorded with your login name and the time), as the chat buttons do."""
-    from referbot.app import open_runtime
-    from referbot.domain import ReferralStatus
-    from referbot.referrals import refer_out, set_referral_status
-    from referbot.service import utcnow
-
-    try:
-        wanted = ReferralStatus(status)
-    except ValueError:
-        fail(f"Unknown status {status!r}; one of: {', '.join(s.value for s in ReferralStatus)}", 1)
-    if to is not None and wanted is not ReferralStatus.REFERRED_OUT:
-        fail("--to goes with the status referred_out (whom the client was referred to).", 1)
-    by = f"cli:{_login()}"
-
-    async def _set() -> tuple[str, str]:
-        async with open_runtime() as runtime:
-            if to is not None:
-                referral = await refer_out(runtime.database, runtime.profile, referral_id, to, by=by, now=utcnow(),
-                                           note=note)
-            else:
-                referral = await set_referral_status(runtime.database, referral_id, wanted, by=by, now=utcnow(),
-                                                     note=note)
-            previous = referral.events[-2].status if len(referral.events) > 1 else ReferralStatus.NEW.value
-            return previous, referral.status
-
-    previous, current = run(_set())  # an unknown referral or source: NotFound, one line, exit 1
-    typer.echo(f"Referral #{referral_id}: {previous} → {current} (by {by}).")
-
-
 def register(app: typer.Typer) -> None:
     app.command("stats")(stats)
     app.command("export")(export)
-    referrals_app.command("set-status")(set_status)
