@@ -17,6 +17,7 @@ from referbot.domain import OutboxKind
 from referbot.http import HttpServer, health_app
 from referbot.nudger import run_nudger
 from referbot.outbox import OutboxWorker
+from referbot.sending import NoteNotifier
 from referbot.store import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -27,11 +28,18 @@ def build_channels(runtime: Runtime, configured: Sequence[Configured]) -> list[R
     return [c.channel.build(runtime, c.settings) for c in enabled(configured)]
 
 
+def note_notifier(configured: Sequence[Configured], channels: Sequence[RunningChannel]) -> NoteNotifier:
+    """Notes to referrers, through each running channel that can write to them (chat, email)."""
+    return NoteNotifier({running.name: c.channel.note_sender(running)
+                         for c, running in zip(enabled(configured), channels) if c.channel.note_sender is not None})
+
+
 async def serve(runtime: Runtime, configured: Sequence[Configured], *,
                 console: Callable[[], Awaitable[None]] | None = None) -> None:
     """Run until interrupted (or, with a console chat, until the person leaves it)."""
     channels = build_channels(runtime, configured)
-    worker = OutboxWorker(runtime.database, [n for c in channels for n in c.notifiers()])
+    worker = OutboxWorker(runtime.database, [*(n for c in channels for n in c.notifiers()),
+                                             note_notifier(configured, channels)])
     runtime.service.on_alert = worker.wake
     web_app = health_app(runtime.database)
     needs_http = [c.mount(web_app) for c in channels]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
@@ -47,13 +47,16 @@ def _act(nudge_id: int, action: str, days: int | None = None) -> None:
     from referbot.app import open_runtime
     from referbot.nudger import act_on_nudge
     from referbot.service import utcnow
+    from referbot.views import when
 
-    async def _do() -> Nudge:
+    async def _do() -> tuple[Nudge, str]:
         async with open_runtime() as runtime:
-            return await act_on_nudge(runtime.database, nudge_id, action, by=actor(), now=utcnow(), days=days)
+            nudge = await act_on_nudge(runtime.database, nudge_id, action, by=actor(), now=utcnow(), days=days)
+            zone = runtime.profile.practice.office_hours.zone
+            until = f" until {when(nudge.snoozed_until, zone)}" if nudge.snoozed_until and action == "snooze" else ""
+            return nudge, until
 
-    nudge = run(_do())  # an unknown nudge (NotFound) or action (BadRequest): one line, exit 1
-    until = f" until {nudge.snoozed_until:%Y-%m-%d %H:%M} UTC" if nudge.snoozed_until and action == "snooze" else ""
+    nudge, until = run(_do())  # an unknown nudge (NotFound) or action (BadRequest): one line, exit 1
     typer.echo(f"#{nudge.id} {nudge.title} — {nudge.source}: {nudge.state.value}{until}")
 
 
@@ -73,6 +76,42 @@ def snooze(nudge_id: int, days: int = typer.Option(1, "--days", min=1, help="Bri
 def skip(nudge_id: int) -> None:
     """Skip a nudge for good."""
     _act(nudge_id, "skip")
+
+
+@nudges_app.command("send")
+def send(nudge_id: int = typer.Argument(..., help="The nudge's number (see `referbot nudges`)."),
+         text: Optional[str] = typer.Option(None, "--text", help="Send this instead of the drafted note."),
+         edit: bool = typer.Option(False, "--edit", help="Edit the drafted note in your editor ($EDITOR) first."),
+         via: Optional[str] = typer.Option(None, "--via", help="telegram, slack or email (default: the chat they "
+                                                               "referred through, else email)."),
+         yes: bool = typer.Option(False, "--yes", "-y", help="Send without asking for confirmation.")) -> None:
+    """Send a nudge's note to the referrer (chat or email), record it as a contact and close the nudge."""
+    from referbot.app import open_runtime
+    from referbot.channels import configure, note_channels
+    from referbot.sending import note_routes, send_note
+    from referbot.service import utcnow
+
+    async def _prepare() -> tuple[str, str]:
+        async with open_runtime() as runtime:
+            draft, options = await note_routes(runtime.database, nudge_id, note_channels(configure()))
+            chosen = [r for r in options if via is None or r.channel == via]
+            return draft, chosen[0].describe() if chosen else ""
+
+    async def _send(note: str) -> str:
+        async with open_runtime() as runtime:
+            sent = await send_note(runtime.database, runtime.profile, nudge_id, text=note, via=via, by=actor(),
+                                   now=utcnow(), available=note_channels(configure()))
+            return f"Queued the note to {sent.source} {sent.route.describe()}; logged as a contact, nudge #{nudge_id} done."
+
+    draft, where = run(_prepare())  # a note that may not or cannot be sent (CannotSend): one line, exit 1
+    note = text if text is not None else draft
+    if edit:
+        note = typer.edit(note) or ""
+    if where:
+        typer.echo(f"To {where}:\n\n{note.strip()}\n")
+    if where and not yes and not typer.confirm("Send it?", default=False):
+        fail("Nothing sent.", 1)
+    typer.echo(run(_send(note)))
 
 
 @sources_app.command("touch")
