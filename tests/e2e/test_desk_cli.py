@@ -17,6 +17,9 @@ from referbot.store.models import NudgeRecord, Referral, SourceIdentity, Touchpo
 from tests.e2e.cli import referbot
 from tests.e2e.desk_practice import Seeded, seed
 
+#: Each test runs a dozen commands as subprocesses; on a loaded machine that outlasts the default.
+pytestmark = pytest.mark.timeout(600)
+
 
 @pytest.fixture
 async def desk(database_url: str, profile: Profile) -> Seeded:
