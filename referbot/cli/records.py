@@ -7,7 +7,8 @@ types them ("did you mean …" when nothing fits). Other command modules add sub
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Optional
+import enum
+from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar
 
 import typer
 
@@ -21,8 +22,19 @@ if TYPE_CHECKING:
 referrals_app = typer.Typer(no_args_is_help=True, help="Referrals received: list, find, show, correct, move along.")
 sources_app = typer.Typer(no_args_is_help=True, help="Who refers to you, and the colleagues you refer to.")
 
-STATUS_HELP = "Only referrals with this status (repeat for several)."
-FIT_HELP = "Only referrals with this fit verdict (repeat for several)."
+STATUSES = ", ".join(s.value for s in ReferralStatus)
+STATUS_HELP = f"Only referrals with this status (repeat for several): {STATUSES}."
+FIT_HELP = f"Only referrals with this fit (repeat for several): {', '.join(v.value for v in FitVerdict)}."
+E = TypeVar("E", bound=enum.Enum)
+
+
+def _parsed(kind: type[E], values: list[str], what: str) -> list[E]:
+    """Typed values as enum members; an unknown one is a one-line message listing the known ones."""
+    try:
+        return [kind(v.strip().lower().replace(" ", "_")) for v in values]
+    except ValueError:
+        bad = next(v for v in values if v.strip().lower().replace(" ", "_") not in {m.value for m in kind})
+        fail(f"Unknown {what} {bad!r}; one of: {', '.join(m.value for m in kind)}", 1)
 
 
 def register(app: typer.Typer) -> None:
@@ -46,17 +58,19 @@ def _with_desk(work: Callable[["Runtime", "UnitOfWork"], Any]) -> Any:
 # --- referrals ----------------------------------------------------------------------------------
 
 
-def _listing(text: str | None, status: list[ReferralStatus], source: str | None, since: str | None,
-             fit: list[FitVerdict], limit: int, as_json: bool) -> None:
+def _listing(text: str | None, status: list[str], source: str | None, since: str | None,
+             fit: list[str], limit: int, as_json: bool) -> None:
     from referbot.cards import referral_rows
     from referbot.referrals import Filters, find_referrals
     from referbot.sources import find_source
     from referbot.views import referral_view
 
+    statuses, verdicts = _parsed(ReferralStatus, status, "status"), _parsed(FitVerdict, fit, "fit")
+
     async def _find(runtime: "Runtime", uow: "UnitOfWork") -> str | list[dict[str, Any]]:
         zone = runtime.profile.practice.office_hours.zone
         source_ids = [(await find_source(uow, source)).id] if source else []
-        filters = Filters(text, status, source_ids, parse_moment(since, zone) if since else None, fit, limit)
+        filters = Filters(text, statuses, source_ids, parse_moment(since, zone) if since else None, verdicts, limit)
         found = await find_referrals(uow, filters)
         if as_json:
             return [referral_view(r, full=False, zone=zone) for r in found]
@@ -71,10 +85,10 @@ def _listing(text: str | None, status: list[ReferralStatus], source: str | None,
 
 @referrals_app.command("list")
 def list_referrals(
-        status: list[ReferralStatus] = typer.Option([], "--status", help=STATUS_HELP),
+        status: list[str] = typer.Option([], "--status", help=STATUS_HELP),
         source: Optional[str] = typer.Option(None, "--source", help="Only referrals from this source."),
         since: Optional[str] = typer.Option(None, "--since", help="Only referrals from this date on (YYYY-MM-DD)."),
-        fit: list[FitVerdict] = typer.Option([], "--fit", help=FIT_HELP),
+        fit: list[str] = typer.Option([], "--fit", help=FIT_HELP),
         limit: int = typer.Option(100, "--limit", min=1, help="At most this many, newest first."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON (times with the practice's UTC offset).")) -> None:
     """List referrals, newest first, with status, fit, urgency and when first contact is due."""
@@ -84,10 +98,10 @@ def list_referrals(
 @referrals_app.command("find")
 def find(text: str = typer.Argument(..., help="Words to look for: a client's name, an issue, a source, a phone "
                                               "number, a referral number…"),
-         status: list[ReferralStatus] = typer.Option([], "--status", help=STATUS_HELP),
+         status: list[str] = typer.Option([], "--status", help=STATUS_HELP),
          source: Optional[str] = typer.Option(None, "--source", help="Only referrals from this source."),
          since: Optional[str] = typer.Option(None, "--since", help="Only referrals from this date on (YYYY-MM-DD)."),
-         fit: list[FitVerdict] = typer.Option([], "--fit", help=FIT_HELP),
+         fit: list[str] = typer.Option([], "--fit", help=FIT_HELP),
          limit: int = typer.Option(100, "--limit", min=1, help="At most this many, newest first."),
          as_json: bool = typer.Option(False, "--json", help="Print JSON (times with the practice's UTC offset).")) -> None:
     """Find referrals by what they say, with the same filters as `list`."""
@@ -148,7 +162,7 @@ def _shown(value: Any) -> str:
 
 @referrals_app.command("set-status")
 def set_status(referral_id: int = typer.Argument(..., help="The referral's number."),
-               status: ReferralStatus = typer.Argument(..., help="The new status."),
+               status: str = typer.Argument(..., help=f"The new status: {STATUSES}."),
                note: Optional[str] = typer.Option(None, "--note", help="Why, for the record."),
                to: Optional[str] = typer.Option(None, "--to", help="With referred_out: the source or trusted "
                                                                     "colleague the client was referred to."),
@@ -159,7 +173,8 @@ def set_status(referral_id: int = typer.Argument(..., help="The referral's numbe
     from referbot.referrals import refer_out, set_referral_status
     from referbot.service import utcnow
 
-    if to is not None and status is not ReferralStatus.REFERRED_OUT:
+    [wanted] = _parsed(ReferralStatus, [status], "status")
+    if to is not None and wanted is not ReferralStatus.REFERRED_OUT:
         fail("--to goes with the status referred_out (whom the client was referred to).", 1)
     by = actor()
 
@@ -168,7 +183,7 @@ def set_status(referral_id: int = typer.Argument(..., help="The referral's numbe
             referral = await refer_out(runtime.database, runtime.profile, referral_id, to, by=by, now=utcnow(),
                                        note=note, force=force)
         else:
-            referral = await set_referral_status(runtime.database, referral_id, status, by=by, now=utcnow(),
+            referral = await set_referral_status(runtime.database, referral_id, wanted, by=by, now=utcnow(),
                                                  note=note, force=force)
         statuses = [e for e in referral.events if e.field is None]
         previous = statuses[-2].status if len(statuses) > 1 else ReferralStatus.NEW.value
@@ -297,7 +312,8 @@ def set_source(name: str = typer.Argument(..., help="The source's name."),
                tier: Optional[str] = typer.Option(None, "--tier", help="A tier of your own (e.g. key); "
                                                                        "nudges.stay_in_touch.by_tier uses it. "
                                                                        "'' clears it."),
-               source_type: Optional[SourceType] = typer.Option(None, "--type", help="What kind of source it is."),
+               source_type: Optional[str] = typer.Option(None, "--type", help="What kind of source it is: " + ", ".join(
+                   t.value for t in SourceType) + "."),
                organisation: Optional[str] = typer.Option(None, "--org", help="The organisation they belong to "
                                                                               "(a school, a clinic). '' clears it."),
                contact: Optional[str] = typer.Option(None, "--contact", help="Email or phone. '' clears it."),
@@ -308,7 +324,8 @@ def set_source(name: str = typer.Argument(..., help="The source's name."),
     from referbot.source_records import SourceChanges, apply_changes
     from referbot.sources import find_source
 
-    changes = SourceChanges(tier, source_type, organisation, contact, colleague)
+    kind = _parsed(SourceType, [source_type], "source type")[0] if source_type is not None else None
+    changes = SourceChanges(tier, kind, organisation, contact, colleague)
     if changes == SourceChanges():
         fail("Say what to set: --tier, --type, --org, --contact, --colleague or --referrer.", 1)
 

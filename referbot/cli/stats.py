@@ -17,8 +17,10 @@ from referbot.cli.common import fail, parse_moment, print_json, run
 
 def stats(period: str = typer.Option("30d", "--period", help="30d, 90d, 365d or all."),
           as_json: bool = typer.Option(False, "--json", help="Print JSON with stable keys."),
-          chart: Optional[Path] = typer.Option(None, "--chart", help="Also draw the monthly chart to this PNG file."),
-          months: int = typer.Option(12, "--months", min=1, max=120, help="Months the chart shows."),
+          chart: Optional[Path] = typer.Option(None, "--chart", help="Also draw the chart to this PNG file (weeks for "
+                                                                     "30d and 90d, months for longer)."),
+          months: Optional[int] = typer.Option(None, "--months", min=1, max=120,
+                                               help="Chart this many months instead of the period."),
           as_of: Optional[str] = typer.Option(None, "--as-of", help="Count up to this date or time instead of now.")
           ) -> None:
     """Referrals, sources, fit and outcomes over a period, compared with the period before."""
@@ -33,8 +35,9 @@ def stats(period: str = typer.Option("30d", "--period", help="30d, 90d, 365d or 
         async with open_runtime() as runtime:
             zone = runtime.profile.practice.office_hours.zone
             now = parse_moment(as_of, zone) if as_of else utcnow()
-            report = await compute_stats(runtime.database, period=period, now=now)
-            png = await chart_png(runtime.database, now=now, months=months, zone=zone) if chart else None
+            report = await compute_stats(runtime.database, period=period, now=now, zone=zone)
+            png = await chart_png(runtime.database, now=now, zone=zone, months=months or 12,
+                                  period=None if months else period) if chart else None
             return report, png
 
     report, png = run(_stats())  # an unreadable --as-of is a BadRequest: one line, exit 1
@@ -72,8 +75,9 @@ def export(kind: str = typer.Argument(..., help="referrals, sources or touchpoin
 
     async def _rows() -> list[dict[str, Any]]:
         async with open_runtime() as runtime:
-            start = parse_moment(since, runtime.profile.practice.office_hours.zone) if since else None
-            return await export_rows(runtime.database, kind, since=start, include_contact=include_contact)
+            zone = runtime.profile.practice.office_hours.zone
+            start = parse_moment(since, zone) if since else None
+            return await export_rows(runtime.database, kind, since=start, include_contact=include_contact, zone=zone)
 
     rows = run(_rows())
     if output is None:

@@ -108,6 +108,11 @@ async def per_source(session: AsyncSession, base: Subquery) -> list[SourceRow]:
     return sorted(rows, key=lambda r: (-r.referrals, r.name is None, r.name or "", r.source_id or 0))
 
 
+async def organisations(session: AsyncSession) -> dict[int, str | None]:
+    """Each source's organisation, to roll the per-source figures up (a school, a clinic)."""
+    return dict((await session.execute(select(Source.id, Source.organisation))).all())
+
+
 async def first_contact_hours(session: AsyncSession, window: Window) -> list[float]:
     """Hours from arrival to first contact of each contacted referral in `window` (for a median,
     which SQLite lacks and PostgreSQL spells percentile_cont, so it is taken in Python)."""

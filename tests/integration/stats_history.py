@@ -40,6 +40,9 @@ ANN, BEN, SCHOOL, HOPE, KIM = "Dr. Ann Lee", "Ben Ortiz", "Northside School", "H
 SOURCES = {ANN: SourceType.PHYSICIAN, BEN: SourceType.THERAPIST, SCHOOL: SourceType.SCHOOL,
            HOPE: SourceType.COMMUNITY_ORG, KIM: SourceType.FORMER_CLIENT}
 
+#: Ann and Ben work at the same clinic (spelt differently by each): stats roll them up together.
+ORGANISATIONS = {ANN: "Lakeview Health", BEN: "Lakeview health."}
+
 S = ReferralStatus
 
 
@@ -94,7 +97,8 @@ async def seed_history(database: Database) -> dict[str, int]:
     `set_referral_status` makes); returns referral ids by label."""
     ids: dict[str, int] = {}
     async with UnitOfWork(database) as uow:
-        sources = {name: await uow.sources.create(name=name, type=kind, now=at(2024, 1, 1), contact=f"{i}@example.org")
+        sources = {name: await uow.sources.create(name=name, type=kind, now=at(2024, 1, 1), contact=f"{i}@example.org",
+                                                  organisation=ORGANISATIONS.get(name))
                    for i, (name, kind) in enumerate(SOURCES.items())}
         for label, created, source, channel, verdict, issues, history in REFERRALS:
             referral = Referral(
