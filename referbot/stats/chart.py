@@ -113,7 +113,7 @@ def render_chart(series: MonthlySeries) -> bytes:
     else:
         bars.text(0.5, 0.5, "No referrals yet", transform=bars.transAxes, ha="center", va="center", fontsize=24,
                   color="gray")
-    share.set_ylim(0, 125)
+    share.set_ylim(-15, 130)  # room for the n/m labels above 100% and below 0%
     share.set_yticks([0, 50, 100], ["0%", "50%", "100%"])
     share.set_ylabel("Good fit")
     share.grid(axis="y", alpha=0.3)
