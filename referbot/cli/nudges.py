@@ -13,8 +13,9 @@ if TYPE_CHECKING:
     from referbot.nudger import Nudge
     from referbot.store.models import Source, Touchpoint
 
-nudges_app = typer.Typer(help="Relationship reminders: who to thank, update, or get back in touch with.")
+nudges_app = typer.Typer(help="Who to thank, update, or get back in touch with.")
 
+NUDGE_HELP = "The nudge's number (see `referbot nudges`)."
 #: Contacts a person logs by hand (a received referral is logged by the bot itself).
 TOUCH_KINDS = ("thanked", "check_in", "update_sent", "referred_back", "event")
 
@@ -61,25 +62,26 @@ def _act(nudge_id: int, action: str, days: int | None = None) -> None:
 
 
 @nudges_app.command("done")
-def done(nudge_id: int) -> None:
+def done(nudge_id: int = typer.Argument(..., help=NUDGE_HELP)) -> None:
     """Mark a nudge done (records the thank-you, update or check-in with the source)."""
     _act(nudge_id, "done")
 
 
 @nudges_app.command("snooze")
-def snooze(nudge_id: int, days: int = typer.Option(1, "--days", min=1, help="Bring it back after this many days.")) -> None:
+def snooze(nudge_id: int = typer.Argument(..., help=NUDGE_HELP),
+           days: int = typer.Option(1, "--days", min=1, help="Bring it back after this many days.")) -> None:
     """Snooze a nudge; it comes back after the given days."""
     _act(nudge_id, "snooze", days)
 
 
 @nudges_app.command("skip")
-def skip(nudge_id: int) -> None:
+def skip(nudge_id: int = typer.Argument(..., help=NUDGE_HELP)) -> None:
     """Skip a nudge for good."""
     _act(nudge_id, "skip")
 
 
 @nudges_app.command("send")
-def send(nudge_id: int = typer.Argument(..., help="The nudge's number (see `referbot nudges`)."),
+def send(nudge_id: int = typer.Argument(..., help=NUDGE_HELP),
          text: Optional[str] = typer.Option(None, "--text", help="Send this instead of the drafted note."),
          edit: bool = typer.Option(False, "--edit", help="Edit the drafted note in your editor ($EDITOR) first."),
          via: Optional[str] = typer.Option(None, "--via", help="telegram, slack or email (default: the chat they "
@@ -115,7 +117,7 @@ def send(nudge_id: int = typer.Argument(..., help="The nudge's number (see `refe
 
 
 @sources_app.command("touch")
-def touch(name: str,
+def touch(name: str = typer.Argument(..., help="The source's name (or part of it), or a colleague from the profile."),
           kind: str = typer.Option(..., "--kind", help=f"One of: {', '.join(TOUCH_KINDS)}."),
           note: str = typer.Option(None, "--note", help="What was said or sent.")) -> None:
     """Log a contact with a source (or a colleague from the profile you referred a client to)."""

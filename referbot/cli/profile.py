@@ -30,7 +30,10 @@ def init(path: Path = typer.Argument(Path("practice.yaml"), help="Where to write
          blank: bool = typer.Option(False, "--blank", help="Write the commented template without asking anything."),
          ask: bool = typer.Option(False, "--ask", help="Ask the questions even when input is not a terminal "
                                                        "(for scripts).")) -> None:
-    """Write your practice profile: answer a few questions, or get a commented template to fill in."""
+    """Write your practice profile (a few questions, or a template).
+
+    In a terminal it asks for the practice's name, time zone and clinicians; from a script (or with
+    --blank) it writes a commented template to fill in. It never writes the example practice."""
     from referbot.practice_setup import profile_from_answers, template_text
 
     if path.exists() and not force:
@@ -93,7 +96,10 @@ def _ask() -> "PracticeAnswers":
 
 
 def check() -> None:
-    """Check the settings, the practice profile and the conversation flows; say what is not ready."""
+    """Check settings, profile and flows; say what is not ready.
+
+    Fails while anything from the template or the fictional example practice is left, and notes how
+    specialty words were read as issue ids."""
     from referbot.engine import FlowError, load_flow
     from referbot.practice_setup import example_leftovers, placeholders
     from referbot.profile import ProfileError, load_profile

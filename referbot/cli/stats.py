@@ -23,7 +23,10 @@ def stats(period: str = typer.Option("30d", "--period", help="30d, 90d, 365d or 
                                                help="Chart this many months instead of the period."),
           as_of: Optional[str] = typer.Option(None, "--as-of", help="Count up to this date or time instead of now.")
           ) -> None:
-    """Referrals, sources, fit and outcomes over a period, compared with the period before."""
+    """Referrals, fit and outcomes over a period, and a chart.
+
+    Compared with the period before; conversion per source and per organisation; times in the
+    practice's time zone."""
     from referbot.app import open_runtime
     from referbot.service import utcnow
     from referbot.stats import PERIODS, chart_png, compute_stats, render_stats
@@ -59,7 +62,9 @@ def export(kind: str = typer.Argument(..., help="referrals, sources or touchpoin
            output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file, not stdout."),
            include_contact: bool = typer.Option(False, "--include-contact",
                                                 help="Referrals: add client contact details and free text.")) -> None:
-    """Export records for a spreadsheet (CSV with a header row, or JSON)."""
+    """Export referrals, sources or contacts for a spreadsheet.
+
+    CSV with a header row, or JSON; times in the practice's time zone with their UTC offset."""
     from referbot.app import open_runtime
     from referbot.export import FORMATS, UnknownExport, columns_for, export_rows, write_export
 
