@@ -57,7 +57,7 @@ def check_transition(current: ReferralStatus, wanted: ReferralStatus, *, force: 
         raise StatusNotAllowed(f"The referral is already {current.value}.")
     options = ", ".join(sorted(s.value for s in ALLOWED[current])) or "none (it is closed)"
     raise StatusNotAllowed(f"A referral cannot go from {current.value} to {wanted.value}; from {current.value} it "
-                           f"can go to: {options}. To correct a mistake, repeat with --force.")
+                           f"can go to: {options}. To correct a mistake, use `referbot referrals set-status` with --force.")
 
 
 async def record_change(uow: UnitOfWork, referral: Referral, *, by: str, now: datetime,

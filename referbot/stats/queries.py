@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Subquery, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from referbot.domain import FitVerdict, ReferralStatus, TouchpointKind
 from referbot.stats.periods import Month, Window
@@ -44,11 +45,15 @@ def _count_when(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 def window_referrals(window: Window) -> Subquery:
     """Referrals created in `window`, each with `reached`: the furthest funnel stage its status
-    history ever touched (0 = still only a referral, 3 = became a client)."""
+    history ever touched (0 = still only a referral, 3 = became a client). A forced correction
+    (`became_client` pressed by mistake, then set back) starts the history afresh from itself."""
     rank = case({status.value: i for i, status in enumerate(STAGES, start=1)}, value=ReferralEvent.status, else_=0)
+    corrected = aliased(ReferralEvent)
+    last_correction = (select(func.coalesce(func.max(corrected.id), 0))
+                       .where(corrected.referral_id == Referral.id, corrected.forced.is_(True)).scalar_subquery())
     return (select(Referral.id, Referral.source_id, Referral.channel, Referral.verdict,
                    func.coalesce(func.max(rank), 0).label("reached"))
-            .outerjoin(ReferralEvent, ReferralEvent.referral_id == Referral.id)
+            .outerjoin(ReferralEvent, and_(ReferralEvent.referral_id == Referral.id, ReferralEvent.id >= last_correction))
             .where(in_window(Referral.created_at, window))
             .group_by(Referral.id, Referral.source_id, Referral.channel, Referral.verdict)
             .subquery("window_referrals"))

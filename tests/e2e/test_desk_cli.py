@@ -99,7 +99,7 @@ async def test_find_filter_correct_and_move_along_with_everything_recorded(tmp_p
     refused = run(tmp_path, database_url, "referrals", "set-status", str(desk.before_dst), "new", ok=False)
     assert refused.returncode == 1
     assert refused.stderr.strip() == ("A referral cannot go from became_client to new; from became_client it can go "
-                                      "to: referred_out. To correct a mistake, repeat with --force.")
+                                      "to: referred_out. To correct a mistake, use `referbot referrals set-status` with --force.")
     forced = run(tmp_path, database_url, "referrals", "set-status", str(desk.before_dst), "contacted", "--force",
                  "--note", "pressed the wrong button")
     assert "became_client → contacted" in forced.stdout and "a correction" in forced.stdout

@@ -178,3 +178,19 @@ async def test_text_report_shows_the_figures(database) -> None:
         f"  {HOPE}: 0 / 1",
         f"  {KIM}: 1 / 0",
     ]
+
+
+async def test_a_forced_correction_takes_a_mistaken_stage_out_of_the_funnel(database) -> None:
+    """`became_client` pressed by mistake and corrected back with --force is not a client in the stats;
+    an ordinary history keeps every stage it reached."""
+    from referbot.domain import ReferralStatus
+    from referbot.referrals import set_referral_status
+
+    ids = await seed_history(database)
+    before = (await compute_stats(database, period="all", now=NOW))["funnel"]
+    await set_referral_status(database, ids["r2"], ReferralStatus.BECAME_CLIENT, by="t", now=NOW)
+    mistaken = (await compute_stats(database, period="all", now=NOW))["funnel"]
+    assert mistaken[3]["count"] == before[3]["count"] + 1
+    await set_referral_status(database, ids["r2"], ReferralStatus.CONTACTED, by="t", now=NOW, force=True)
+    corrected = (await compute_stats(database, period="all", now=NOW))["funnel"]
+    assert [s["count"] for s in corrected] == [s["count"] for s in before]
