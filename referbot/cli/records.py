@@ -8,7 +8,7 @@ types them ("did you mean …" when nothing fits). Other command modules add sub
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Optional, TypeVar
 
 import typer
 
@@ -83,35 +83,33 @@ def _listing(text: str | None, status: list[str], source: str | None, since: str
         typer.echo(shown)
 
 
+Statuses = Annotated[list[str], typer.Option("--status", help=STATUS_HELP)]
+FromSource = Annotated[Optional[str], typer.Option("--source", help="Only referrals from this source.")]
+Since = Annotated[Optional[str], typer.Option("--since", help="Only referrals from this date on (YYYY-MM-DD).")]
+Fits = Annotated[list[str], typer.Option("--fit", help=FIT_HELP)]
+Limit = Annotated[int, typer.Option("--limit", min=1, help="At most this many, newest first.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON (times with the practice's UTC offset).")]
+
+
 @referrals_app.command("list")
-def list_referrals(
-        status: list[str] = typer.Option([], "--status", help=STATUS_HELP),
-        source: Optional[str] = typer.Option(None, "--source", help="Only referrals from this source."),
-        since: Optional[str] = typer.Option(None, "--since", help="Only referrals from this date on (YYYY-MM-DD)."),
-        fit: list[str] = typer.Option([], "--fit", help=FIT_HELP),
-        limit: int = typer.Option(100, "--limit", min=1, help="At most this many, newest first."),
-        as_json: bool = typer.Option(False, "--json", help="Print JSON (times with the practice's UTC offset).")) -> None:
+def list_referrals(status: Statuses = [], source: FromSource = None, since: Since = None, fit: Fits = [],
+                   limit: Limit = 100, as_json: AsJson = False) -> None:
     """List referrals, newest first, with status, fit, urgency and when first contact is due."""
     _listing(None, status, source, since, fit, limit, as_json)
 
 
 @referrals_app.command("find")
-def find(text: str = typer.Argument(..., help="Words to look for: a client's name, an issue, a source, a phone "
-                                              "number, a referral number…"),
-         status: list[str] = typer.Option([], "--status", help=STATUS_HELP),
-         source: Optional[str] = typer.Option(None, "--source", help="Only referrals from this source."),
-         since: Optional[str] = typer.Option(None, "--since", help="Only referrals from this date on (YYYY-MM-DD)."),
-         fit: list[str] = typer.Option([], "--fit", help=FIT_HELP),
-         limit: int = typer.Option(100, "--limit", min=1, help="At most this many, newest first."),
-         as_json: bool = typer.Option(False, "--json", help="Print JSON (times with the practice's UTC offset).")) -> None:
+def find(text: Annotated[str, typer.Argument(help="Words to look for: a client's name, an issue, a source, a phone "
+                                                  "number, a referral number…")],
+         status: Statuses = [], source: FromSource = None, since: Since = None, fit: Fits = [], limit: Limit = 100,
+         as_json: AsJson = False) -> None:
     """Find referrals by what they say, with the same filters as `list`."""
     _listing(text, status, source, since, fit, limit, as_json)
 
 
 @referrals_app.command("show")
 def show_referral(referral_id: int = typer.Argument(..., help="The referral's number."),
-                  as_json: bool = typer.Option(False, "--json", help="Print JSON (times with the practice's UTC "
-                                                                    "offset).")) -> None:
+                  as_json: AsJson = False) -> None:
     """Show one referral as a card: referrer and how to reach them, client, issues, fit and why, history."""
     from referbot.cards import referral_card
     from referbot.referrals import UnknownReferral
@@ -197,8 +195,7 @@ def set_status(referral_id: int = typer.Argument(..., help="The referral's numbe
 
 
 @sources_app.command("list")
-def list_sources(as_json: bool = typer.Option(False, "--json", help="Print JSON (times with the practice's UTC "
-                                                                   "offset).")) -> None:
+def list_sources(as_json: AsJson = False) -> None:
     """Sources with their referral count, last contact and next nudge; colleagues you refer to apart."""
     from referbot.service import utcnow
     from referbot.source_cards import render_summaries, summaries
@@ -218,8 +215,7 @@ def list_sources(as_json: bool = typer.Option(False, "--json", help="Print JSON 
 
 @sources_app.command("show")
 def show_source(name: str = typer.Argument(..., help="The source's name (or part of it, an old name, or its code)."),
-                as_json: bool = typer.Option(False, "--json", help="Print JSON (times with the practice's UTC "
-                                                                  "offset).")) -> None:
+                as_json: AsJson = False) -> None:
     """A source's timeline: referrals and what became of them, thank-yous, check-ins, nudges."""
     from referbot.service import utcnow
     from referbot.source_cards import render_timeline, timeline
