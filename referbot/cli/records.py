@@ -55,6 +55,14 @@ def _with_desk(work: Callable[["Runtime", "UnitOfWork"], Any]) -> Any:
     return run(_run())
 
 
+def _echo(shown: Any, as_json: bool) -> None:
+    """What a command found: JSON, or the text view as it is."""
+    if as_json:
+        print_json(shown)
+    else:
+        typer.echo(shown)
+
+
 # --- referrals ----------------------------------------------------------------------------------
 
 
@@ -77,10 +85,7 @@ def _listing(text: str | None, status: list[str], source: str | None, since: str
         return referral_rows(found, runtime.profile)
 
     shown = _with_desk(_find)
-    if as_json:
-        print_json(shown)
-    else:
-        typer.echo(shown)
+    _echo(shown, as_json)
 
 
 Statuses = Annotated[list[str], typer.Option("--status", help=STATUS_HELP)]
@@ -123,10 +128,7 @@ def show_referral(referral_id: int = typer.Argument(..., help="The referral's nu
         return referral_view(referral, zone=zone) if as_json else referral_card(referral, runtime.profile)
 
     shown = _with_desk(_show)
-    if as_json:
-        print_json(shown)
-    else:
-        typer.echo(shown)
+    _echo(shown, as_json)
 
 
 @referrals_app.command("edit")
@@ -207,10 +209,7 @@ def list_sources(as_json: AsJson = False) -> None:
         return render_summaries(rows, runtime.profile)
 
     shown = _with_desk(_list)
-    if as_json:
-        print_json(shown)
-    else:
-        typer.echo(shown)
+    _echo(shown, as_json)
 
 
 @sources_app.command("show")
@@ -231,10 +230,7 @@ def show_source(name: str = typer.Argument(..., help="The source's name (or part
         return render_timeline(source, entries, runtime.profile)
 
     shown = _with_desk(_show)
-    if as_json:
-        print_json(shown)
-    else:
-        typer.echo(shown)
+    _echo(shown, as_json)
 
 
 @sources_app.command("duplicates")
