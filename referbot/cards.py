@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Sequence
 
+from referbot.alerts import CRISIS_KIND_LABELS, risk_facts
 from referbot.domain import ReferralStatus
 from referbot.matching import issue_label
 from referbot.nudges.office_hours import business_days_after
@@ -39,6 +40,13 @@ def _first_contact(referral: Referral, profile: Profile) -> str:
         return "the client did not agree to be contacted"
     due = first_contact_due(referral, profile)
     return f"due by {when(due, zone)}"
+
+
+def flags(referral: Referral) -> str:
+    """`  ⚠ CRISIS (self)`, `  URGENT REVIEW`: what must catch the eye first, in a card or a row."""
+    kind = CRISIS_KIND_LABELS.get(referral.crisis_kind or "", words(referral.crisis_kind))
+    crisis = f"  ⚠ CRISIS{f' ({kind})' if referral.crisis_kind else ''}" if referral.crisis else ""
+    return crisis + ("  URGENT REVIEW" if referral.urgent_review else "")
 
 
 def _referrer(referral: Referral) -> str:
@@ -94,7 +102,6 @@ def referral_card(referral: Referral, profile: Profile, *, full: bool = True) ->
     `full=False` leaves out the client's contact and the referrer's own words (for a shared view).
     """
     zone = profile.practice.office_hours.zone
-    flag = "  ⚠ CRISIS" if referral.crisis else ""
     rows: list[tuple[str, list[str]]] = [
         ("Received", [f"{when(referral.created_at, zone)}, via {referral.channel}"]),
         ("Referrer", [_referrer(referral)]),
@@ -105,12 +112,13 @@ def referral_card(referral: Referral, profile: Profile, *, full: bool = True) ->
         rows.append(("In their words", [f"“{referral.presenting_issues}”"]))
     if full and referral.crisis_evidence:
         rows.append(("Crisis language", [f"“{referral.crisis_evidence}”"]))
+    rows += [(label, [text]) for label, text in risk_facts(referral)]
     wants = [words(v) for v in (referral.therapy_format, referral.modality, referral.payment) if v]
     rows += [("Looking for", [", ".join(wants) or "not said"]),
              ("Urgency", [words(referral.urgency)]),
              ("Fit", _fit(referral)),
              ("First contact", [_first_contact(referral, profile)])]
-    lines = [f"Referral #{referral.id} — {words(referral.status)}{flag}"]
+    lines = [f"Referral #{referral.id} — {words(referral.status)}{flags(referral)}"]
     for label, values in rows:
         lines.append(f"{label + ':':<16}{values[0]}")
         lines += [f"{'':<16}{value}" for value in values[1:]]
@@ -131,8 +139,7 @@ def referral_rows(referrals: Sequence[Referral], profile: Profile) -> str:
             short_when(first_contact_due(r, profile), zone) if r.status == ReferralStatus.NEW.value
             and r.consent_to_contact else "—")
         age = f" ({r.client_age})" if r.client_age is not None else ""
-        flag = "  ⚠ CRISIS" if r.crisis else ""
         lines.append(f"{r.id:>5}  {short_when(r.created_at, zone):<13} {words(r.status):<15} "
                      f"{VERDICTS.get(r.verdict, words(r.verdict)):<13} {words(r.urgency):<14} {due:<13} "
-                     f"{r.client_name or '?'}{age}, from {r.source.name if r.source else 'unknown'}{flag}")
+                     f"{r.client_name or '?'}{age}, from {r.source.name if r.source else 'unknown'}{flags(r)}")
     return "\n".join(lines)

@@ -80,6 +80,7 @@ class PracticeAnswers:
 
     name: str
     timezone: str
+    country: str = "US"
     phone: str = ""
     email: str = ""
     clinicians: list[ClinicianAnswers] = field(default_factory=list)
@@ -99,8 +100,20 @@ def profile_from_answers(answers: PracticeAnswers) -> str:
                                  for c in answers.clinicians]}
     template = template_text()
     optional = template[template.index(OPTIONAL_MARK):]
+    if answers.country.upper() != "US":
+        crisis = optional[optional.index("crisis:\n"):optional.index("\n\n", optional.index("crisis:\n")) + 1]
+        optional = optional.replace(crisis, _local_crisis(answers.country.upper()))
     return ("# Your practice profile, written by `referbot init`. Edit freely, then run `referbot check`.\n\n"
             f"{_yaml(practice)}\n{_yaml(clinicians)}\n{optional}")
+
+
+def _local_crisis(country: str) -> str:
+    """Crisis lines to fill in: the built-in ones are US numbers, wrong anywhere else."""
+    return (f"crisis:\n  # Shown the moment someone may be in danger: your country's emergency number and helplines.\n"
+            f"  country: {country}\n  resources:\n"
+            "    - name: <emergency services>\n      contact: <emergency number>\n"
+            "      description: if someone is in immediate danger\n"
+            "    - name: <a 24/7 crisis line>\n      contact: <its number>\n")
 
 
 def _yaml(data: dict[str, object]) -> str:

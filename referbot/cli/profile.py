@@ -43,7 +43,8 @@ def init(path: Path = typer.Argument(Path("practice.yaml"), help="Where to write
         done = f"Wrote a template to {path}. Replace each <placeholder>, then run `referbot check`."
     else:
         text = profile_from_answers(_ask())
-        done = f"Wrote {path}. Add colleagues, guidelines and staff chat ids there, then run `referbot check`."
+        done = (f"Wrote {path}. Add colleagues, guidelines and staff chat ids there (and your country's crisis lines "
+                "if it asked for them), then run `referbot check`.")
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as problem:
@@ -57,6 +58,12 @@ def _zone(answer: str) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise typer.BadParameter(f"{answer!r} is not a time zone; use a name like America/Chicago") from None
     return answer.strip()
+
+
+def _country(answer: str) -> str:
+    if len(answer.strip()) != 2 or not answer.strip().isalpha():
+        raise typer.BadParameter("write the country's two-letter code, e.g. US, GB or DE")
+    return answer.strip().upper()
 
 
 def _ages(answer: str) -> tuple[int, int]:
@@ -87,12 +94,15 @@ def _ask() -> "PracticeAnswers":
 
     name = typer.prompt("Practice name")
     zone = typer.prompt("Time zone (e.g. America/Chicago)", value_proc=_zone)
+    country = typer.prompt("Country, as two letters (e.g. US, GB, DE): crisis lines depend on it",
+                           default="US" if zone.startswith("America/") else "", show_default=zone.startswith("America/"),
+                           value_proc=_country)
     phone = typer.prompt("Phone for referrers (Enter to skip)", default="", show_default=False)
     email = typer.prompt("Intake email (Enter to skip)", default="", show_default=False)
     clinicians = [_ask_clinician(1)]
     while typer.confirm("Add another clinician?", default=False):
         clinicians.append(_ask_clinician(len(clinicians) + 1))
-    return PracticeAnswers(name, zone, phone, email, clinicians)
+    return PracticeAnswers(name, zone, country, phone, email, clinicians)
 
 
 def check() -> None:

@@ -19,8 +19,8 @@ def test_init_writes_a_blank_template_that_check_refuses_until_filled_in(tmp_pat
 
 
 def test_init_asks_and_check_passes_what_it_wrote(tmp_path: Path) -> None:
-    answers = "Harbor Light Therapy\nMars/Olympus\nEurope/Berlin\n+49 30 1234567\n\nAnn Smith\nLCSW\nPTSD, grief\n13-65\n" \
-              "individual\ny\nBo Lind\n\nanxiety\n18\ncouples\nn\n"
+    answers = "Harbor Light Therapy\nMars/Olympus\nAmerica/Denver\n\n+1 303 555 1234\n\nAnn Smith\nLCSW\nPTSD, grief\n" \
+              "13-65\nindividual\ny\nBo Lind\n\nanxiety\n18\ncouples\nn\n"
     made = referbot(tmp_path, "init", "--ask", input=answers)
     assert made.returncode == 0, made.stderr
     assert "is not a time zone" in made.stdout + made.stderr  # asked again, not a traceback
@@ -33,10 +33,19 @@ def test_init_asks_and_check_passes_what_it_wrote(tmp_path: Path) -> None:
     from referbot.profile import load_profile
 
     loaded = load_profile(profile)
-    assert loaded.practice.office_hours.timezone == "Europe/Berlin"
+    assert loaded.practice.office_hours.timezone == "America/Denver" and loaded.crisis.country == "US"
     assert [c.specialties for c in loaded.clinicians] == [["trauma_ptsd", "grief_loss"], ["anxiety"]]
     assert loaded.clinicians[0].ages.min == 13 and loaded.clinicians[1].ages.max == 120
     assert loaded.colleagues == [] and loaded.staff.telegram == []
+
+
+def test_init_abroad_asks_for_the_countrys_crisis_lines(tmp_path: Path) -> None:
+    answers = "Praxis Lindenhof\nEurope/Berlin\nDE\n\n\nAnn Smith\n\nanxiety\n18\nindividual\nn\n"
+    assert referbot(tmp_path, "init", "--ask", input=answers).returncode == 0
+    written = (tmp_path / "practice.yaml").read_text()
+    assert "country: DE" in written and "988" not in written and "911" not in written
+    checked = referbot(tmp_path, "check", REFERBOT_PROFILE=str(tmp_path / "practice.yaml"))
+    assert checked.returncode == 1 and "<emergency number> is still the template's placeholder" in checked.stderr
 
 
 def test_check_refuses_the_example_practice(tmp_path: Path) -> None:
