@@ -26,7 +26,7 @@ AFTER_DST = datetime(2026, 3, 10, 14, 0, tzinfo=timezone.utc)
 def intake(name: str, role: str, organisation: str, contact: str, client: str, age: str, issues: str, *,
            consent: bool = True, update: bool = True) -> list[str]:
     """The answers of one whole intake, step by step, in the order the flow asks."""
-    answers = [name, role, organisation, contact, client, age, issues, "skip", "individual", "either", "skip",
+    answers = [name, role, organisation, contact, client, age, issues, "no", "skip", "individual", "either", "skip",
                "soon", "private pay"]
     answers += ["yes", f"{client.split()[0].lower()}@client.example", "yes" if update else "no"] if consent else ["no"]
     return [*answers, "evenings only", "send"]
@@ -58,7 +58,7 @@ async def seed(url: str, profile: Profile) -> Seeded:
             "Dr. Sam Ortiz", "physician", "Lakeview Family Medicine", "sam.ortiz@lakeview.org", "Jamie Rivera",
             "34", "panic attacks and trouble sleeping"))
         clock.now = AFTER_DST
-        second = await referral("telegram", "501", ["Morgan Ellis", "41", "low mood since losing her job", "skip",
+        second = await referral("telegram", "501", ["Morgan Ellis", "41", "low mood since losing her job", "no", "skip",
                                                     "individual", "either", "skip", "routine", "private pay", "no",
                                                     "skip", "send"])
         clock.advance(hours=2)
