@@ -15,16 +15,17 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from adapters.email import EmailSender
-from adapters.runner import note_notifier
+from adapters.email import EmailSettings
+from adapters.email.sender import EmailSender
+from adapters.telegram import CHANNEL as TELEGRAM
 from referbot.domain import Inbound, NudgeKind, ReferralStatus
 from referbot.engine import load_flow
 from referbot.nudger import due_nudges
 from referbot.outbox import OutboxWorker
 from referbot.referrals import edit_referral, set_referral_status
+from referbot.runner import note_notifier
 from referbot.sending import CannotSend, NoteNotifier, send_note
 from referbot.service import IntakeService
-from referbot.settings import Settings
 from referbot.store import UnitOfWork
 from referbot.store.models import NudgeRecord, OutboxMessage, Touchpoint
 from tests.e2e.cli import referbot
@@ -66,6 +67,11 @@ def smtp_settings(port: int) -> dict[str, str]:
             "SMTP_FROM": "Harbor Light <intake@harborlight.org>"}
 
 
+def email_sender(port: int) -> EmailSender:
+    return EmailSender(EmailSettings(_env_file=None, host="127.0.0.1", port=port, security="none",
+                                     from_="Harbor Light <intake@harborlight.org>"))
+
+
 async def intake(service: IntakeService, channel: str, user: str, answers: list[str] = ANSWERS) -> int:
     outcome = await service.handle(Inbound(channel, user))
     for text in answers:
@@ -105,7 +111,7 @@ async def test_a_thank_you_goes_by_email_once_and_is_recorded(database, profile,
     assert ("thanked", "thank the referrer: note sent by email to ann.lee@lakeview.example") in await touchpoints(database)
     assert NudgeKind.THANK_SOURCE not in [n.kind for n in await due_nudges(database, profile, clock())]
 
-    sender = EmailSender(Settings(_env_file=None, **smtp_settings(port)))
+    sender = email_sender(port)
     worker = OutboxWorker(database, [NoteNotifier({"email": sender})], clock=clock)
     assert await worker.run_once() == 1
     assert await worker.run_once() == 0  # delivered once
@@ -124,7 +130,7 @@ async def test_a_mail_server_that_is_down_is_retried_not_lost(database, profile,
     clock.advance(days=1)
     nudge = await due(database, profile, clock, NudgeKind.THANK_SOURCE)
     await send_note(database, profile, nudge, available={"email"}, by="cli:dana", now=clock())
-    sender = EmailSender(Settings(_env_file=None, **smtp_settings(free_port())))  # nothing listens there
+    sender = email_sender(free_port())  # nothing listens there
     worker = OutboxWorker(database, [NoteNotifier({"email": sender})], clock=clock)
     assert await worker.run_once() == 1
     async with UnitOfWork(database) as uow:
@@ -155,7 +161,7 @@ async def test_a_note_reaches_a_telegram_referrer_in_their_chat(database, profil
         sent = await send_note(database, profile, nudge, available={"telegram", "email"}, by="telegram:123456789",
                                now=clock())
         assert sent.route.describe() == "on Telegram (user 701)"  # the chat they referred through, before email
-        worker = OutboxWorker(database, [note_notifier(channel.runtime, [channel])], clock=clock)
+        worker = OutboxWorker(database, [note_notifier([(TELEGRAM, channel)])], clock=clock)
         assert await worker.run_once() == 1
     note = api.sent_to(701)[-1]
     assert note["text"].startswith("Dear Dr. Lee,\n\nThank you for referring Jane Quinn Doe to us for help with anxiety.")
