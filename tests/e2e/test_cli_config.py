@@ -36,7 +36,7 @@ def test_init_asks_and_check_passes_what_it_wrote(tmp_path: Path) -> None:
     assert loaded.practice.office_hours.timezone == "America/Denver" and loaded.crisis.country == "US"
     assert [c.specialties for c in loaded.clinicians] == [["trauma_ptsd", "grief_loss"], ["anxiety"]]
     assert loaded.clinicians[0].ages.min == 13 and loaded.clinicians[1].ages.max == 120
-    assert loaded.colleagues == [] and loaded.staff.telegram == []
+    assert loaded.colleagues == [] and loaded.staff.ids("telegram") == []
 
 
 def test_init_abroad_asks_for_the_countrys_crisis_lines(tmp_path: Path) -> None:
