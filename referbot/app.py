@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from typing import AsyncIterator
 
 from referbot.channels import alerts_reach_staff, configure
+from referbot.domain import FitAssessment, IntakeFacts, IssueMatch, RiskAssessment
 from referbot.engine import load_flow
+from referbot.ports import Assessor
 from referbot.profile import Profile, load_profile
 from referbot.service import Clock, IntakeService, utcnow
 from referbot.settings import Settings, load_settings
@@ -33,18 +35,41 @@ def load_config() -> tuple[Settings, Profile]:
     return settings, load_profile(settings.profile)
 
 
+class LazyMatcher:
+    """The matcher, built on first use: commands that only read the database (lists, cards,
+    stats) then start without paying for the vocabulary and typo index."""
+
+    def __init__(self, profile: Profile) -> None:
+        self._profile = profile
+        self._matcher: Assessor | None = None
+
+    def _built(self) -> Assessor:
+        if self._matcher is None:
+            from referbot.matching import Matcher
+
+            self._matcher = Matcher(self._profile)
+        return self._matcher
+
+    def find_issues(self, text: str) -> list[IssueMatch]:
+        return self._built().find_issues(text)
+
+    def assess_risk(self, text: str) -> RiskAssessment:
+        return self._built().assess_risk(text)
+
+    def assess(self, profile: Profile, facts: IntakeFacts) -> FitAssessment:
+        return self._built().assess(profile, facts)
+
+
 @asynccontextmanager
 async def open_runtime(*, upgrade: bool = True, clock: Clock = utcnow) -> AsyncIterator[Runtime]:
     """Open the database (migrating it first unless told not to) and wire the service."""
-    from referbot.matching import Matcher
-
     settings, profile = load_config()
     alerting = alerts_reach_staff(profile, configure())  # crisis replies promise an alert only if one goes out
     database = Database(settings.database_url)
     try:
         if upgrade:
             await database.upgrade()
-        service = IntakeService(database, profile, load_flow(), Matcher(profile), clock,
+        service = IntakeService(database, profile, load_flow(), LazyMatcher(profile), clock,
                                 alerting=alerting)
         yield Runtime(settings, profile, database, service)
     finally:

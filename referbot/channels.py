@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, Protocol, Sequence
 from pydantic_settings import BaseSettings
 
 from referbot.errors import ConfigError
-from referbot.ports import Notifier
+from referbot.ports import NoteSender, Notifier
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -93,6 +93,9 @@ class Channel:
     #: Optional live check of the settings (reach the upstream API …), for a doctor command:
     #: returns problems, one line each.
     check: Callable[[Any], Awaitable[list[str]]] | None = None
+    #: How the running channel (what `build` returned) writes a note to a referrer: their user id on
+    #: this channel, or an address (email). None when the channel cannot write to referrers.
+    note_sender: Callable[[Any], NoteSender] | None = None
     #: Referrers can reach the practice through it (when none is configured, `run` offers the console).
     for_referrers: bool = True
     #: Delivery preference: the outbox hands each alert to the first channel (lowest order) that takes it.
@@ -158,6 +161,11 @@ def configure(names: Sequence[str] | None = None) -> list[Configured]:
 
 def enabled(configured: Sequence[Configured]) -> list[Configured]:
     return [c for c in configured if c.enabled]
+
+
+def note_channels(configured: Sequence[Configured]) -> set[str]:
+    """The enabled channels that can deliver a note to a referrer (see `referbot.sending`)."""
+    return {c.name for c in enabled(configured) if c.channel.note_sender is not None}
 
 
 def alerts_reach_staff(profile: Profile, configured: Sequence[Configured]) -> bool:

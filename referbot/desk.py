@@ -96,24 +96,26 @@ class Desk:
         self.database = database
         self.profile = profile
         self.clock = clock
+        #: Every time staff read in a chat is in the practice's time zone, as in the CLI.
+        self.zone = profile.practice.office_hours.zone
 
     async def stats(self, period: str | None) -> str:
         """The stats report as plain text; UnknownPeriod (a BadRequest) for a period not in PERIODS."""
         from referbot.stats import compute_stats, render_stats
 
-        return render_stats(await compute_stats(self.database, period=period or "30d", now=self.clock()))
+        return render_stats(await compute_stats(self.database, period=period or "30d", now=self.clock(),
+                                                zone=self.zone))
 
     async def chart(self, months: str | None) -> Chart:
         from referbot.stats import chart_png
 
         count = chart_months(months)
-        png = await chart_png(self.database, now=self.clock(), months=count,
-                              zone=self.profile.practice.office_hours.zone)
+        png = await chart_png(self.database, now=self.clock(), months=count, zone=self.zone)
         return Chart(png, f"Referrals per month, last {count} months")
 
     async def sources(self) -> list[dict[str, Any]]:
         async with UnitOfWork(self.database) as uow:
-            return [source_view(s) for s in await uow.sources.list()]
+            return [source_view(s, self.zone) for s in await uow.sources.list()]
 
     async def nudges(self) -> list[Any]:
         """The nudges due now (`referbot.nudger.Nudge`), soonest first."""
@@ -132,18 +134,21 @@ class Desk:
             referral = await uow.referrals.get(referral_id)
             if referral is None:
                 raise UnknownReferral(f"No referral #{referral_id}.")
-            return referral_view(referral, full=True)
+            return referral_view(referral, full=True, zone=self.zone)
 
     async def card(self, referral_id: int) -> Card | None:
         """A referral's alert, or None when it was purged before it could be announced."""
         async with UnitOfWork(self.database) as uow:
             referral = await uow.referrals.get(referral_id)
-            return Card(build_alert(referral), referral_view(referral, full=False)) if referral else None
+            return self._card(referral) if referral else None
 
     async def set_status(self, referral_id: int, status: ReferralStatus, *, by: str) -> Card:
         """Record a status change (who and when) and return the card to show instead of the old one."""
         referral = await set_referral_status(self.database, referral_id, status, by=by, now=self.clock())
-        return Card(build_alert(referral), referral_view(referral, full=False))
+        return self._card(referral)
+
+    def _card(self, referral: Any) -> Card:
+        return Card(build_alert(referral), referral_view(referral, full=False, zone=self.zone))
 
     async def act_on_nudge(self, nudge_id: int, action: str, *, by: str, days: int | None = None) -> Any:
         """Done / snooze / skip; returns the nudge as it now stands. UnknownNudge, or BadRequest."""
@@ -153,8 +158,8 @@ class Desk:
 
     async def open_work(self, limit: int = 20) -> OpenWork:
         async with UnitOfWork(self.database) as uow:
-            waiting = [referral_view(r, full=False)
+            waiting = [referral_view(r, full=False, zone=self.zone)
                        for r in await uow.referrals.list(status=ReferralStatus.NEW, limit=limit)]
-            in_progress = [referral_view(r, full=False) for status in IN_PROGRESS
+            in_progress = [referral_view(r, full=False, zone=self.zone) for status in IN_PROGRESS
                            for r in await uow.referrals.list(status=status, limit=limit)]
         return OpenWork(waiting, in_progress, (await self.nudges())[:limit])

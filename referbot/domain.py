@@ -91,6 +91,7 @@ class OutboxKind(str, enum.Enum):
     REFERRAL_ALERT = "referral_alert"
     CRISIS_ALERT = "crisis_alert"
     NUDGE = "nudge"
+    SOURCE_NOTE = "source_note"  # a note the therapist sends a referrer (from a nudge), by chat or email
 
 
 class NudgeKind(str, enum.Enum):

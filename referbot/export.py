@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import datetime
+from datetime import datetime, timezone, tzinfo
 from typing import Any, Iterable, TextIO
 
 from sqlalchemy import Select, select
@@ -18,7 +18,7 @@ from sqlalchemy import Select, select
 from referbot.errors import BadRequest
 from referbot.store import Database
 from referbot.store.models import Referral, Source, Touchpoint
-from referbot.views import referral_view, source_view
+from referbot.views import iso_local, referral_view, source_view
 
 KINDS = ("referrals", "sources", "touchpoints")
 FORMATS = ("csv", "json")
@@ -42,8 +42,8 @@ def _joined(items: Iterable[str]) -> str:
     return LIST_SEPARATOR.join(items)
 
 
-def referral_row(referral: Referral, *, include_contact: bool = False) -> dict[str, Any]:
-    view = referral_view(referral, full=include_contact)
+def referral_row(referral: Referral, *, include_contact: bool = False, zone: tzinfo = timezone.utc) -> dict[str, Any]:
+    view = referral_view(referral, full=include_contact, zone=zone)
     view["issues"] = _joined(issue["id"] for issue in view["issues"])
     view["fit_reasons"] = _joined(view["fit"].get("reasons", []))
     view["history"] = _joined(f"{e['status']} {e['at']} {e['by']}" for e in view["history"])
@@ -52,14 +52,14 @@ def referral_row(referral: Referral, *, include_contact: bool = False) -> dict[s
     return {column: view[column] for column in columns_for("referrals", include_contact=include_contact)}
 
 
-def source_row(source: Source) -> dict[str, Any]:
-    view = source_view(source)
+def source_row(source: Source, zone: tzinfo = timezone.utc) -> dict[str, Any]:
+    view = source_view(source, zone)
     view["identities"] = _joined(view["identities"])
     return {column: view[column] for column in SOURCE_COLUMNS}
 
 
-def touchpoint_row(touchpoint: Touchpoint, source_name: str) -> dict[str, Any]:
-    return {"id": touchpoint.id, "at": touchpoint.at.isoformat(), "source_id": touchpoint.source_id,
+def touchpoint_row(touchpoint: Touchpoint, source_name: str, zone: tzinfo = timezone.utc) -> dict[str, Any]:
+    return {"id": touchpoint.id, "at": iso_local(touchpoint.at, zone), "source_id": touchpoint.source_id,
             "source": source_name, "kind": touchpoint.kind, "referral_id": touchpoint.referral_id,
             "by": touchpoint.by, "note": touchpoint.note}
 
@@ -84,8 +84,9 @@ def _selection(kind: str) -> tuple[Select[Any], Any, Any]:
 
 
 async def export_rows(database: Database, kind: str, *, since: datetime | None = None,
-                      include_contact: bool = False) -> list[dict[str, Any]]:
-    """Rows of `kind` (oldest first), only those created (touchpoints: happened) at or after `since`."""
+                      include_contact: bool = False, zone: tzinfo = timezone.utc) -> list[dict[str, Any]]:
+    """Rows of `kind` (oldest first), only those created (touchpoints: happened) at or after `since`;
+    times as ISO 8601 in `zone` (the practice's) with its offset."""
     columns_for(kind)  # refuse an unknown kind before touching the database
     query, stamp, key = _selection(kind)
     query = query.order_by(stamp, key)
@@ -94,10 +95,10 @@ async def export_rows(database: Database, kind: str, *, since: datetime | None =
     async with database.sessions() as session:
         rows = (await session.execute(query)).all()
     if kind == "referrals":
-        return [referral_row(referral, include_contact=include_contact) for referral, in rows]
+        return [referral_row(referral, include_contact=include_contact, zone=zone) for referral, in rows]
     if kind == "sources":
-        return [source_row(source) for source, in rows]
-    return [touchpoint_row(touchpoint, name) for touchpoint, name in rows]
+        return [source_row(source, zone) for source, in rows]
+    return [touchpoint_row(touchpoint, name, zone) for touchpoint, name in rows]
 
 
 def write_export(rows: list[dict[str, Any]], columns: tuple[str, ...], fmt: str, stream: TextIO) -> None:

@@ -45,6 +45,7 @@ from referbot.nudges.office_hours import closing, is_open, local_date
 from referbot.nudges.records import NudgeRecords
 from referbot.nudges.rules import candidates
 from referbot.profile import Profile
+from referbot.referrals import record_change
 from referbot.service import Clock, utcnow
 from referbot.sources import UnknownSource, source_named
 from referbot.store import Database, UnitOfWork
@@ -184,8 +185,8 @@ async def _record_done(uow: UnitOfWork, row: NudgeRecord, *, by: str, now: datet
     if kind is NudgeKind.FIRST_CONTACT:
         referral = await uow.referrals.get(row.referral_id) if row.referral_id else None
         if referral is not None and referral.status == ReferralStatus.NEW.value:
-            await uow.referrals.set_status(referral, ReferralStatus.CONTACTED, by=by, now=now,
-                                           note=f"first contact (nudge #{row.id})")
+            await record_change(uow, referral, by=by, now=now, status=ReferralStatus.CONTACTED,
+                                note=f"first contact (nudge #{row.id})")
         return
     source = await uow.sources.get(row.source_id) if row.source_id is not None else None
     if source is not None:

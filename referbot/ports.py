@@ -56,3 +56,12 @@ class Notifier(Protocol):
         Raise RetryLater for temporary failures; any other exception is retried with backoff too.
         """
         ...
+
+
+class NoteSender(Protocol):
+    """A channel's way to write to a referrer (a nudge's note): one note to one address on it.
+
+    Raise RetryLater (or anything) to be retried by the outbox.
+    """
+
+    async def send_note(self, to: str, subject: str, text: str) -> dict[str, Any]: ...

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, RootModel, ValidationError, field_validator, model_validator
 
 from referbot.domain import CrisisKind, SourceType
 from referbot.errors import ConfigError
@@ -330,6 +330,13 @@ class Profile(_Model):
     issue_phrases: dict[str, list[str]] = Field(default_factory=dict)
     custom_specialties: list[CustomSpecialty] = Field(default_factory=list)
     nudges: NudgeRules = Field(default_factory=NudgeRules)
+    _notes: tuple[str, ...] = PrivateAttr(default=())
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What loading changed or doubted (a specialty read as an issue id, a custom specialty), one
+        line each with file and line, for `referbot check` and the start-up log."""
+        return self._notes
 
     @field_validator("clinicians")
     @classmethod
@@ -369,14 +376,13 @@ def parse_profile(text: str, filename: str = "practice.yaml") -> Profile:
         raise ProfileError([f"{filename}{line}: not valid YAML ({exc.problem})"]) from None
     if not isinstance(data, dict):
         raise ProfileError([f"{filename}: expected sections like `practice:` and `clinicians:` at the top"])
-    try:
-        profile = Profile.model_validate(data)
-    except ValidationError as exc:
-        raise ProfileError([_describe(error, root, filename) for error in exc.errors()]) from None
+    profile = _validated(data, root, filename)
+    profile, notes = _with_specialties_read(profile, data, root, filename)
     mistakes = _misspelt_issue_ids(profile) + _staff_mistakes(profile)
     if mistakes:
         raise ProfileError([f"{filename} line {_line_of(root, loc)}: {'.'.join(map(str, loc))} {message}"
                             for loc, message in mistakes])
+    profile._notes = tuple(notes)
     return profile
 
 
@@ -391,6 +397,36 @@ def _staff_mistakes(profile: Profile) -> list[tuple[tuple[Any, ...], str]]:
         except ValueError as problem:
             found.append((("staff", name), str(problem)))
     return found
+
+
+def _validated(data: dict[str, Any], root: yaml.Node | None, filename: str) -> Profile:
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        raise ProfileError([_describe(error, root, filename) for error in exc.errors()]) from None
+
+
+def _with_specialties_read(profile: Profile, data: dict[str, Any], root: yaml.Node | None,
+                           filename: str) -> tuple[Profile, list[str]]:
+    """Replace specialty names with the issue ids they name (`PTSD` → trauma_ptsd); say what was
+    read and warn about what stays custom (see `referbot.specialties`)."""
+    from referbot.matching.vocabulary import taxonomy_labels
+    from referbot.specialties import describe_reading, read_specialties
+
+    labels = taxonomy_labels()
+    readings = read_specialties(profile, set(labels) | {c.id for c in profile.custom_specialties})
+    notes = [describe_reading(r, labels, f"{filename} line {_line_of(root, r.loc)}: {'.'.join(map(str, r.loc[:-1]))}")
+             for r in readings if r.ids != (r.written.strip().lower().replace(" ", "_"),)]
+    replaced = {r.loc: r.ids for r in readings if r.ids}
+    if not replaced:
+        return profile, notes
+    for path in {loc[:-1] for loc in replaced}:
+        entries = data
+        for part in path:
+            entries = entries[part]
+        new = [i for j, value in enumerate(entries) for i in replaced.get((*path, j), (value,))]
+        entries[:] = list(dict.fromkeys(new))
+    return _validated(data, root, filename), notes
 
 
 def _misspelt_issue_ids(profile: Profile) -> list[tuple[tuple[Any, ...], str]]:

@@ -9,14 +9,15 @@ import asyncio
 import logging
 import signal
 from datetime import timedelta
-from typing import Awaitable, Callable, Sequence
+from typing import Awaitable, Callable, Iterable, Sequence
 
 from referbot.app import Runtime
-from referbot.channels import Configured, RunningChannel, enabled
+from referbot.channels import Channel, Configured, RunningChannel, enabled
 from referbot.domain import OutboxKind
 from referbot.http import HttpServer, health_app
 from referbot.nudger import run_nudger
 from referbot.outbox import OutboxWorker
+from referbot.sending import NoteNotifier
 from referbot.store import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -27,11 +28,18 @@ def build_channels(runtime: Runtime, configured: Sequence[Configured]) -> list[R
     return [c.channel.build(runtime, c.settings) for c in enabled(configured)]
 
 
+def note_notifier(running: Iterable[tuple[Channel, RunningChannel]]) -> NoteNotifier:
+    """Notes to referrers, through each running channel that can write to them (chat, email)."""
+    return NoteNotifier({channel.name: channel.note_sender(built)
+                         for channel, built in running if channel.note_sender is not None})
+
+
 async def serve(runtime: Runtime, configured: Sequence[Configured], *,
                 console: Callable[[], Awaitable[None]] | None = None) -> None:
     """Run until interrupted (or, with a console chat, until the person leaves it)."""
     channels = build_channels(runtime, configured)
-    worker = OutboxWorker(runtime.database, [n for c in channels for n in c.notifiers()])
+    worker = OutboxWorker(runtime.database, [*(n for c in channels for n in c.notifiers()),
+                                             note_notifier(zip((c.channel for c in enabled(configured)), channels))])
     runtime.service.on_alert = worker.wake
     web_app = health_app(runtime.database)
     needs_http = [c.mount(web_app) for c in channels]

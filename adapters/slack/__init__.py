@@ -66,5 +66,6 @@ CHANNEL = Channel(
     staff_ids=staff_ids,
     warnings=warnings,
     alerts_staff=lambda _profile, s: bool(s.alert_channel),
+    note_sender=lambda running: running.note_sender(),
     order=10,
 )

@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import SlackSettings
 from adapters.slack.listeners import Listeners
+from adapters.slack.notes import SlackNoteSender
 from adapters.slack.notifier import SlackNotifier
 from referbot.app import Runtime
 from referbot.desk import Desk
@@ -40,6 +41,10 @@ class SlackChannel:
 
     def notifiers(self) -> list[Notifier]:
         return [self.alerts] if self.alerts is not None else []
+
+    def note_sender(self) -> SlackNoteSender:
+        """Notes to referrers who wrote from this workspace, as a DM from the app."""
+        return SlackNoteSender(self.client)
 
     def mount(self, app: web.Application) -> bool:
         """HTTP mode: events, slash commands and interactivity all arrive at `/slack/events`."""

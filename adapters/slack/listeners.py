@@ -22,7 +22,7 @@ from adapters.slack.nudges import NUDGE_ACTION_PREFIX, acted_on, outcome_line, p
 from adapters.slack.staff import NOT_PERMITTED, command_answer, home_view, referral_details
 from referbot.desk import Desk
 from referbot.domain import Command, Inbound, ReferralStatus
-from referbot.errors import NotFound
+from referbot.errors import BadRequest, NotFound
 from referbot.profile import Profile
 from referbot.service import IntakeService
 
@@ -114,8 +114,9 @@ class Listeners:
         await ack(text=NOT_PERMITTED)
 
     async def on_error(self, error: Exception, body: dict[str, Any], client: AsyncWebClient, logger: Any) -> None:
-        """A press on a record that no longer exists gets an ephemeral note; anything else is logged."""
-        if isinstance(error, NotFound):
+        """A press on a record that no longer exists, or a status move the lifecycle refuses, gets an
+        ephemeral note; anything else is logged."""
+        if isinstance(error, (NotFound, BadRequest)):
             await self._refuse(client, body, escape(error))
         else:
             logger.error("slack: listener failed", exc_info=error)

@@ -71,5 +71,6 @@ CHANNEL = Channel(
     staff_ids=staff_ids,
     alerts_staff=lambda profile, _s: bool(profile.staff.ids("telegram")),
     source_link=_source_link,
+    note_sender=lambda running: running.note_sender(),
     order=20,
 )

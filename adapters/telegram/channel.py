@@ -17,6 +17,7 @@ from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseRateLimiter
 
 from adapters.telegram import TelegramSettings
+from adapters.telegram.notes import TelegramNoteSender
 from adapters.telegram.alerts import TelegramAlerts
 from adapters.telegram.render import CallbackCodec
 from adapters.telegram.staff import STAFF_COMMANDS
@@ -73,6 +74,10 @@ class TelegramChannel:
         if not self.staff_ids:
             return []
         return [TelegramAlerts(self.application.bot, self.desk, self.staff_ids, lambda: self._started)]
+
+    def note_sender(self) -> TelegramNoteSender:
+        """Notes to referrers in their private chat with the bot."""
+        return TelegramNoteSender(self.application.bot, lambda: self._started)
 
     def mount(self, app: web.Application) -> bool:
         if not self.webhook_url:

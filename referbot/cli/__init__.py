@@ -8,10 +8,21 @@ from __future__ import annotations
 
 import importlib
 
+from typing import Any
+
 import typer
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  help="referbot: the referral assistant of a therapy practice.")
+#: How values read in help, by parameter name (else the name in capitals).
+METAVARS = {"since": "DATE", "as_of": "DATE", "limit": "N", "days": "N", "months": "N", "chart": "FILE.png",
+            "output": "FILE", "period": "PERIOD", "kind": "KIND"}
+#: Commands for developers and operators, kept out of the therapist's `referbot --help`.
+DEVELOPER_COMMANDS = ("match", "eval-matcher", "db")
+
+# Plain help (rich_markup_mode=None): flags read `--json`, not `--json <bool>`.
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None,
+                  help="referbot: the referral assistant of a therapy practice.",
+                  epilog="Developer commands (not listed above): " + ", ".join(DEVELOPER_COMMANDS)
+                         + ". See `referbot COMMAND --help`.")
 
 #: Command modules in `referbot.cli`, each with `register(app)`.
 COMMAND_MODULES = ("profile", "database", "chat", "records", "serve", "match", "nudges", "stats", "links")
@@ -20,5 +31,19 @@ for _name in COMMAND_MODULES:
     importlib.import_module(f"referbot.cli.{_name}").register(app)
 
 
+def _readable(command: Any) -> None:
+    """Name every value in help the way a person would (`--since DATE`, `ID`), never `<str>`, and
+    hide the developer commands from the main list."""
+    for param in command.params:
+        if param.metavar is None and not getattr(param, "is_flag", False):
+            name = param.name or "value"
+            param.metavar = "ID" if name.endswith("_id") else METAVARS.get(name, name.upper().replace("_", "-"))
+    for name, sub in getattr(command, "commands", {}).items():
+        sub.hidden = sub.hidden or name in DEVELOPER_COMMANDS
+        _readable(sub)
+
+
 def main() -> None:
-    app()
+    command = typer.main.get_command(app)
+    _readable(command)
+    command()

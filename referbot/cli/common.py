@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 import sys
+from datetime import date, datetime, time, tzinfo
 from typing import Any, Coroutine, NoReturn, TypeVar
 
 import typer
+
+from referbot.errors import BadRequest
 
 T = TypeVar("T")
 
@@ -34,3 +38,26 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
 def print_json(data: Any) -> None:
     json.dump(data, sys.stdout, ensure_ascii=False, indent=None, default=str)
     sys.stdout.write("\n")
+
+
+def actor() -> str:
+    """Who a change made from this terminal is recorded as: `cli:<login name>`."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no login name in the environment or the password database
+        return "cli:unknown"
+
+
+class InvalidMoment(BadRequest):
+    """A date or time on the command line that cannot be read."""
+
+
+def parse_moment(text: str, zone: tzinfo) -> datetime:
+    """An ISO 8601 date or date-time as an aware datetime. Without an offset it is read in `zone`
+    (the practice's), and a date alone means midnight at its start: `--as-of 2026-01-01` ends 2025."""
+    try:
+        moment = datetime.fromisoformat(text) if "T" in text or " " in text else datetime.combine(
+            date.fromisoformat(text), time())
+    except ValueError:
+        raise InvalidMoment(f"Cannot read {text!r} as a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM[+HH:MM].") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)

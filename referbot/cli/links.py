@@ -45,16 +45,18 @@ async def _source_links(name: str, source_type: SourceType | None,
     from referbot.channels import configure
     from referbot.errors import ConfigError
     from referbot.service import utcnow
+    from referbot.sources import UnknownSource, find_source
     from referbot.store import UnitOfWork
 
     candidates = [c for c in configure([only] if only else None) if c.channel.source_link is not None]
     if not candidates:
         fail(f"The {only} channel has no links to hand out." if only else "No installed channel makes links.", 1)
     async with open_runtime() as runtime, UnitOfWork(runtime.database) as uow:
-        source = await uow.sources.by_name(name)
-        if source is None:
+        try:
+            source = await find_source(uow, name)
+        except UnknownSource as missing:
             if source_type is None:
-                fail(f"No source named {name!r}. To create it, add --type ({'|'.join(t.value for t in SourceType)}).", 1)
+                fail(f"{missing} To create it, add --type ({'|'.join(t.value for t in SourceType)}).", 1)
             source = await uow.sources.create(name=name, type=source_type, now=utcnow())
         links: list[tuple[str, str]] = []
         problems: list[str] = []

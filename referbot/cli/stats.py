@@ -1,4 +1,4 @@
-"""`referbot stats`, `referbot export` and `referbot referrals set-status`: tracking outcomes.
+"""`referbot stats` and `referbot export`: what came of the referrals, for the practice and its spreadsheets.
 
 The CLI is the therapist's own tool on their own machine, so it needs no staff check (the chat
 surfaces check `profile.staff` before calling the same functions).
@@ -6,48 +6,27 @@ surfaces check `profile.staff` before calling the same functions).
 
 from __future__ import annotations
 
-import getpass
 import sys
-from datetime import date, datetime, time, tzinfo
 from pathlib import Path
 from typing import Any, Optional
 
 import typer
 
-from referbot.errors import BadRequest
-from referbot.cli.common import fail, print_json, run
-from referbot.cli.records import referrals_app
-
-
-class InvalidMoment(BadRequest):
-    """A date or time on the command line that cannot be read."""
-
-
-def parse_moment(text: str, zone: tzinfo) -> datetime:
-    """An ISO 8601 date or date-time as an aware datetime. Without an offset it is read in `zone`
-    (the practice's), and a date alone means midnight at its start: `--as-of 2026-01-01` ends 2025."""
-    try:
-        moment = datetime.fromisoformat(text) if "T" in text or " " in text else datetime.combine(
-            date.fromisoformat(text), time())
-    except ValueError:
-        raise InvalidMoment(f"Cannot read {text!r} as a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM[+HH:MM].") from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
-
-
-def _login() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no login name in the environment or the password database
-        return "unknown"
+from referbot.cli.common import fail, parse_moment, print_json, run
 
 
 def stats(period: str = typer.Option("30d", "--period", help="30d, 90d, 365d or all."),
           as_json: bool = typer.Option(False, "--json", help="Print JSON with stable keys."),
-          chart: Optional[Path] = typer.Option(None, "--chart", help="Also draw the monthly chart to this PNG file."),
-          months: int = typer.Option(12, "--months", min=1, max=120, help="Months the chart shows."),
+          chart: Optional[Path] = typer.Option(None, "--chart", help="Also draw the chart to this PNG file (weeks for "
+                                                                     "30d and 90d, months for longer)."),
+          months: Optional[int] = typer.Option(None, "--months", min=1, max=120,
+                                               help="Chart this many months instead of the period."),
           as_of: Optional[str] = typer.Option(None, "--as-of", help="Count up to this date or time instead of now.")
           ) -> None:
-    """Referrals, sources, fit and outcomes over a period, compared with the period before."""
+    """Referrals, fit and outcomes over a period, and a chart.
+
+    Compared with the period before; conversion per source and per organisation; times in the
+    practice's time zone."""
     from referbot.app import open_runtime
     from referbot.service import utcnow
     from referbot.stats import PERIODS, chart_png, compute_stats, render_stats
@@ -59,8 +38,9 @@ def stats(period: str = typer.Option("30d", "--period", help="30d, 90d, 365d or 
         async with open_runtime() as runtime:
             zone = runtime.profile.practice.office_hours.zone
             now = parse_moment(as_of, zone) if as_of else utcnow()
-            report = await compute_stats(runtime.database, period=period, now=now)
-            png = await chart_png(runtime.database, now=now, months=months, zone=zone) if chart else None
+            report = await compute_stats(runtime.database, period=period, now=now, zone=zone)
+            png = await chart_png(runtime.database, now=now, zone=zone, months=months or 12,
+                                  period=None if months else period) if chart else None
             return report, png
 
     report, png = run(_stats())  # an unreadable --as-of is a BadRequest: one line, exit 1
@@ -82,7 +62,9 @@ def export(kind: str = typer.Argument(..., help="referrals, sources or touchpoin
            output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file, not stdout."),
            include_contact: bool = typer.Option(False, "--include-contact",
                                                 help="Referrals: add client contact details and free text.")) -> None:
-    """Export records for a spreadsheet (CSV with a header row, or JSON)."""
+    """Export referrals, sources or contacts for a spreadsheet.
+
+    CSV with a header row, or JSON; times in the practice's time zone with their UTC offset."""
     from referbot.app import open_runtime
     from referbot.export import FORMATS, UnknownExport, columns_for, export_rows, write_export
 
@@ -98,8 +80,9 @@ def export(kind: str = typer.Argument(..., help="referrals, sources or touchpoin
 
     async def _rows() -> list[dict[str, Any]]:
         async with open_runtime() as runtime:
-            start = parse_moment(since, runtime.profile.practice.office_hours.zone) if since else None
-            return await export_rows(runtime.database, kind, since=start, include_contact=include_contact)
+            zone = runtime.profile.practice.office_hours.zone
+            start = parse_moment(since, zone) if since else None
+            return await export_rows(runtime.database, kind, since=start, include_contact=include_contact, zone=zone)
 
     rows = run(_rows())
     if output is None:
@@ -113,42 +96,6 @@ def export(kind: str = typer.Argument(..., help="referrals, sources or touchpoin
     typer.echo(f"Wrote {len(rows)} {kind} to {output}", err=True)
 
 
-def set_status(referral_id: int = typer.Argument(..., help="The referral's number."),
-               status: str = typer.Argument(..., help="new, contacted, consult_booked, became_client, not_a_fit, "
-                                                      "referred_out, no_response or declined_by_client."),
-               note: Optional[str] = typer.Option(None, "--note", help="Why, for the record."),
-               to: Optional[str] = typer.Option(None, "--to", help="With referred_out: the source or trusted "
-                                                                    "colleague the client was referred to.")) -> None:
-    """Move a referral along (recorded with your login name and the time), as the chat buttons do."""
-    from referbot.app import open_runtime
-    from referbot.domain import ReferralStatus
-    from referbot.referrals import refer_out, set_referral_status
-    from referbot.service import utcnow
-
-    try:
-        wanted = ReferralStatus(status)
-    except ValueError:
-        fail(f"Unknown status {status!r}; one of: {', '.join(s.value for s in ReferralStatus)}", 1)
-    if to is not None and wanted is not ReferralStatus.REFERRED_OUT:
-        fail("--to goes with the status referred_out (whom the client was referred to).", 1)
-    by = f"cli:{_login()}"
-
-    async def _set() -> tuple[str, str]:
-        async with open_runtime() as runtime:
-            if to is not None:
-                referral = await refer_out(runtime.database, runtime.profile, referral_id, to, by=by, now=utcnow(),
-                                           note=note)
-            else:
-                referral = await set_referral_status(runtime.database, referral_id, wanted, by=by, now=utcnow(),
-                                                     note=note)
-            previous = referral.events[-2].status if len(referral.events) > 1 else ReferralStatus.NEW.value
-            return previous, referral.status
-
-    previous, current = run(_set())  # an unknown referral or source: NotFound, one line, exit 1
-    typer.echo(f"Referral #{referral_id}: {previous} → {current} (by {by}).")
-
-
 def register(app: typer.Typer) -> None:
     app.command("stats")(stats)
     app.command("export")(export)
-    referrals_app.command("set-status")(set_status)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # the profile checks its issue ids against this module: no im
 def load_data(name: str) -> dict[str, Any]:
     """Parse one of the data files shipped with the package (once per process)."""
     text = resources.files("referbot.matching").joinpath("data", f"{name}.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml: 10x faster start-up
 
 
 def _data_lines(filename: str) -> list[str]:

@@ -15,12 +15,13 @@ from referbot.nudges.model import Nudge
 from referbot.nudges.office_hours import local_date
 from referbot.nudges.rules import ReferralFacts, SourceFacts
 from referbot.profile import Profile
+from referbot.views import plural
 
 #: How a closing status reads in the reminder, and in the note to the referrer ("they …").
 OUTCOMES = {
     ReferralStatus.BECAME_CLIENT: ("became a client", "have started working with us"),
     ReferralStatus.NOT_A_FIT: ("was not a fit", "were not the right fit for our practice, and we suggested other options"),
-    ReferralStatus.REFERRED_OUT: ("was referred on", "are being seen by a colleague better suited to what they need"),
+    ReferralStatus.REFERRED_OUT: ("was referred to a colleague", "are being seen by a colleague better suited to what they need"),
     ReferralStatus.DECLINED_BY_CLIENT: ("declined", "decided not to go ahead for now"),
     ReferralStatus.NO_RESPONSE: ("could not be reached", "have not been reachable so far despite our attempts"),
 }
@@ -48,15 +49,15 @@ def describe(kind: NudgeKind, source: SourceFacts | None, referral: ReferralFact
     elif kind is NudgeKind.CLOSE_LOOP:
         assert referral is not None and referral.outcome_at is not None
         short, long = OUTCOMES[referral.status]
-        headline = (f"Let {name} know how referral #{referral.id} went: the client {short} "
-                    f"({day(referral.outcome_at)}). The client agreed to an update.")
+        headline = (f"Let {name} know how referral #{referral.id} went: the client {short} on "
+                    f"{day(referral.outcome_at)}. The client agreed to an update.")
         draft = (f"A quick update on {_client(referral, day)}, whom you referred on {day(referral.created_at)}: "
                  f"they {long}. Thank you again for thinking of us.")
     else:
         assert source is not None
         headline, draft = _source_note(kind, source, profile, now, day)
     text = "\n".join([headline, *_context(source, day)])
-    greeting = "Hello" if kind is NudgeKind.FIRST_CONTACT else f"Hi {name}"
+    greeting = "Hello" if kind is NudgeKind.FIRST_CONTACT or source is None else salutation(source.name, source.type)
     return text, _letter(greeting, draft, profile)
 
 
@@ -71,12 +72,30 @@ def render_nudges(nudges: list[Nudge]) -> str:
     return "\n".join(lines)
 
 
+#: Organisations and platforms are greeted as such, not by a first name.
+_ORGANISATION_TYPES = {"community_org", "online_platform"}
+_TITLES = {"dr", "doctor", "prof", "professor"}
+_ORGANISATION_WORDS = {"school", "clinic", "center", "centre", "hospital", "practice", "services", "university",
+                       "college", "academy", "group", "team", "office", "association", "church", "department"}
+
+
+def salutation(name: str, source_type: str) -> str:
+    """How a person would greet a referrer: `Dear Dr. Ortiz` for `Dr. Sam Ortiz, MD`, `Hi Mark` for
+    `Mark Chen, LPC` (credentials dropped), `Hello` for an organisation."""
+    words = [w for w in name.split(",")[0].split() if w]
+    if source_type in _ORGANISATION_TYPES or not words or _ORGANISATION_WORDS & {w.lower() for w in words}:
+        return "Hello"
+    if words[0].lower().rstrip(".") in _TITLES and len(words) > 1:
+        return f"Dear Dr. {words[-1]}"
+    return f"Hi {words[0]}"
+
+
 def _day_formatter(profile: Profile) -> DayFormat:
     hours = profile.practice.office_hours
 
     def day(at: datetime) -> str:
         local = local_date(at, hours)
-        return f"{local.day} {local:%b %Y}"
+        return f"{local.day} {local:%B %Y}"
 
     return day
 
@@ -124,8 +143,8 @@ def _source_note(kind: NudgeKind, source: SourceFacts, profile: Profile, now: da
         back = source.last_touch(TouchpointKind.REFERRED_BACK)
         sent = [r for r in source.referrals if back is None or r.created_at > back.at]
         ever = f"since you last referred someone to them ({day(back.at)})" if back else "and you have not referred anyone back"
-        return (f"{source.name} has sent {len(sent)} referrals {ever}. Consider referring a client their way.",
-                f"Thank you for the {len(sent)} referrals you have sent us. I would love to understand better whom "
+        return (f"{source.name} has sent {plural(len(sent), 'referral')} {ever}. Consider referring a client their way.",
+                f"Thank you for the {plural(len(sent), 'referral')} you have sent us. I would love to understand better whom "
                 "you see best, so that I can send people your way too. Could we find 15 minutes to talk?")
     last_referral = source.referrals[-1].created_at
     return (f"{source.name} used to refer ({len(source.referrals)} referral{'s' if len(source.referrals) != 1 else ''})"

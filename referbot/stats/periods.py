@@ -69,3 +69,39 @@ def recent_months(now: datetime, count: int, zone: tzinfo = timezone.utc) -> lis
     firsts = [_add_months(local.year, local.month, delta) for delta in range(1 - count, 2)]
     bounds = [datetime(year, month, 1, tzinfo=zone).astimezone(timezone.utc) for year, month in firsts]
     return [Month(f"{year:04d}-{month:02d}", bounds[i], bounds[i + 1]) for i, (year, month) in enumerate(firsts[:-1])]
+
+
+def recent_weeks(now: datetime, start: datetime, zone: tzinfo = timezone.utc) -> list[Month]:
+    """Calendar weeks (Monday to Monday in `zone`) from the one containing `start` to the one
+    containing `now`, oldest first; each labelled with its Monday's date (`2026-03-02`)."""
+    first = start.astimezone(zone).date()
+    monday = first - timedelta(days=first.weekday())
+    last = now.astimezone(zone).date()
+    mondays = []
+    while monday <= last:
+        mondays.append(monday)
+        monday += timedelta(days=7)
+    bounds = [datetime(d.year, d.month, d.day, tzinfo=zone).astimezone(timezone.utc) for d in [*mondays, monday]]
+    return [Month(day.isoformat(), bounds[i], bounds[i + 1]) for i, day in enumerate(mondays)]
+
+
+#: Periods up to this many days are charted by week; longer ones by month.
+WEEKLY_UP_TO_DAYS = 91
+
+
+def chart_spans(period: str, now: datetime, zone: tzinfo, first: datetime | None) -> tuple[str, list[Month]]:
+    """The bars of the chart for a stats period: ("week", weeks) for 30d and 90d, ("month", months)
+    for 365d; for "all", weeks while the history (from `first`, the oldest referral) is short,
+    months after that, so one month of data is a few bars, not a lone bar at the edge."""
+    if period not in PERIODS:
+        raise UnknownPeriod(f"Unknown period {period!r}; one of: {', '.join(PERIODS)}")
+    days = PERIODS[period]
+    if days is None:
+        start = min(first, now) if first is not None else now - timedelta(days=28)
+        days = max((now - start).days, 28)
+    start = now - timedelta(days=days)
+    if days <= WEEKLY_UP_TO_DAYS:
+        return "week", recent_weeks(now, start, zone)
+    local = now.astimezone(zone)
+    months = (local.year - start.astimezone(zone).year) * 12 + local.month - start.astimezone(zone).month + 1
+    return "month", recent_months(now, min(months, 12 * 10) if PERIODS[period] is None else 12, zone)

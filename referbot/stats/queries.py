@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Subquery, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from referbot.domain import FitVerdict, ReferralStatus, TouchpointKind
 from referbot.stats.periods import Month, Window
@@ -44,11 +45,15 @@ def _count_when(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 def window_referrals(window: Window) -> Subquery:
     """Referrals created in `window`, each with `reached`: the furthest funnel stage its status
-    history ever touched (0 = still only a referral, 3 = became a client)."""
+    history ever touched (0 = still only a referral, 3 = became a client). A forced correction
+    (`became_client` pressed by mistake, then set back) starts the history afresh from itself."""
     rank = case({status.value: i for i, status in enumerate(STAGES, start=1)}, value=ReferralEvent.status, else_=0)
+    corrected = aliased(ReferralEvent)
+    last_correction = (select(func.coalesce(func.max(corrected.id), 0))
+                       .where(corrected.referral_id == Referral.id, corrected.forced.is_(True)).scalar_subquery())
     return (select(Referral.id, Referral.source_id, Referral.channel, Referral.verdict,
                    func.coalesce(func.max(rank), 0).label("reached"))
-            .outerjoin(ReferralEvent, ReferralEvent.referral_id == Referral.id)
+            .outerjoin(ReferralEvent, and_(ReferralEvent.referral_id == Referral.id, ReferralEvent.id >= last_correction))
             .where(in_window(Referral.created_at, window))
             .group_by(Referral.id, Referral.source_id, Referral.channel, Referral.verdict)
             .subquery("window_referrals"))
@@ -106,6 +111,11 @@ async def per_source(session: AsyncSession, base: Subquery) -> list[SourceRow]:
     rows = [SourceRow(sid, name, kind, *(int(n) for n in counts))
             for sid, name, kind, *counts in (await session.execute(query)).all()]
     return sorted(rows, key=lambda r: (-r.referrals, r.name is None, r.name or "", r.source_id or 0))
+
+
+async def organisations(session: AsyncSession) -> dict[int, str | None]:
+    """Each source's organisation, to roll the per-source figures up (a school, a clinic)."""
+    return dict((await session.execute(select(Source.id, Source.organisation))).all())
 
 
 async def first_contact_hours(session: AsyncSession, window: Window) -> list[float]:

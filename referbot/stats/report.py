@@ -9,13 +9,14 @@ good fit AND became clients.
 from __future__ import annotations
 
 import statistics
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone, tzinfo
 from typing import Any
 
 from referbot.domain import FitVerdict
 from referbot.stats import queries
 from referbot.stats.periods import period_windows
 from referbot.store import Database
+from referbot.views import iso_local, plural
 
 #: How many sources `top_sources` lists.
 TOP_SOURCES = 5
@@ -40,9 +41,29 @@ def _median_hours(hours: list[float]) -> float | None:
     return round(statistics.median(hours), 1) if hours else None
 
 
-def _source_entry(row: queries.SourceRow) -> dict[str, Any]:
-    return {"source": row.name, "type": row.type, "referrals": row.referrals, "good_fit": row.good_fit,
-            "became_client": row.became_client}
+def _source_entry(row: queries.SourceRow, organisation: str | None) -> dict[str, Any]:
+    return {"source": row.name, "type": row.type, "organisation": organisation, "referrals": row.referrals,
+            "good_fit": row.good_fit, "became_client": row.became_client,
+            "conversion": _rate(row.became_client, row.referrals)}
+
+
+def _by_organisation(rows: list[queries.SourceRow], organisations: dict[int, str | None]) -> list[dict[str, Any]]:
+    """Per organisation (spelt alike, ignoring case and punctuation): its sources' referrals rolled up."""
+    from referbot.sources import name_key
+
+    groups: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        name = organisations.get(row.source_id) if row.source_id is not None else None
+        if not name:
+            continue
+        group = groups.setdefault(name_key(name), {"organisation": name, "sources": 0, "referrals": 0, "good_fit": 0,
+                                                   "became_client": 0})
+        group["sources"] += 1
+        for field in ("referrals", "good_fit", "became_client"):
+            group[field] += getattr(row, field)
+    for group in groups.values():
+        group["conversion"] = _rate(group["became_client"], group["referrals"])
+    return sorted(groups.values(), key=lambda g: (-g["referrals"], g["organisation"]))
 
 
 def _top_sources(rows: list[queries.SourceRow]) -> list[dict[str, Any]]:
@@ -63,14 +84,15 @@ def _reciprocity(rows: list[queries.SourceRow], sent: dict[int, tuple[str, str, 
     return sorted(merged.values(), key=lambda e: (-(e["received"] + e["referred_back"]), e["source"]))
 
 
-async def compute_stats(database: Database, *, period: str = "30d", now: datetime) -> dict[str, Any]:
+async def compute_stats(database: Database, *, period: str = "30d", now: datetime,
+                        zone: tzinfo = timezone.utc) -> dict[str, Any]:
     """Every figure of the report for `period` ("30d", "90d", "365d" or "all") ending at `now`.
 
     Counts come from SQL aggregates; only the median time to first contact is computed in Python
     over the fetched durations, because SQLite and PostgreSQL share no median function.
     `thanks_owed` is not limited to the period: a thank-you owed from last year is still owed.
-    Times in the result are in UTC, whatever zone `now` is given in. Raises `UnknownPeriod` for
-    another period name.
+    Times in the result are ISO 8601 in `zone` (pass the practice's) with its offset. Raises
+    `UnknownPeriod` for another period name.
     """
     windows = period_windows(period, now.astimezone(timezone.utc))
     base = queries.window_referrals(windows.current)
@@ -84,20 +106,22 @@ async def compute_stats(database: Database, *, period: str = "30d", now: datetim
         hours = await queries.first_contact_hours(session, windows.current)
         owed = await queries.thanks_owed(session, now)
         sent = await queries.referred_back(session, windows.current)
+        organisations = await queries.organisations(session)
     return {
         "period": period,
-        "start": windows.current.start.isoformat() if windows.current.start else None,
-        "end": windows.current.end.isoformat(),
+        "start": iso_local(windows.current.start, zone),
+        "end": iso_local(windows.current.end, zone),
         "referrals": funnel[0],
         "previous_referrals": previous,
-        "by_source": [_source_entry(row) for row in sources],
+        "by_source": [_source_entry(row, organisations.get(row.source_id or -1)) for row in sources],
+        "by_organisation": _by_organisation(sources, organisations),
         "by_source_type": {kind or UNKNOWN: n for kind, n in by_type.items()},
         "by_channel": by_channel,
         "by_verdict": {v.value: verdicts.get(v.value, 0) for v in FitVerdict},
         "funnel": _funnel(funnel),
         "median_hours_to_first_contact": _median_hours(hours),
         "top_sources": _top_sources(sources),
-        "thanks_owed": [{"source": o.name, "type": o.type, "referrals": o.referrals, "since": o.since.isoformat()}
+        "thanks_owed": [{"source": o.name, "type": o.type, "referrals": o.referrals, "since": iso_local(o.since, zone)}
                         for o in owed],
         "reciprocity": _reciprocity(sources, sent),
     }
@@ -129,10 +153,6 @@ def _change(now: int, before: int | None, label: str) -> str:
     return f" ({label}: {before}, {(now - before) / before:+.0%})"
 
 
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
 def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{_words(key)} {n}" for key, n in counts.items() if n) or "none"
 
@@ -142,14 +162,27 @@ def _limited(lines: list[str]) -> list[str]:
     return lines[:TEXT_LIST_LIMIT] + ([f"  … and {extra} more"] if extra > 0 else [])
 
 
-_STAGE_WORDS = {"contacted": "contacted", "consult_booked": "booked a consult", "became_client": "became clients"}
+#: Each funnel stage as words, for one and for several (`1 became a client`, `2 became clients`).
+_STAGE_WORDS = {"contacted": ("contacted", "contacted"), "consult_booked": ("booked a consult", "booked a consult"),
+                "became_client": ("became a client", "became clients")}
 
 
 def _funnel_line(funnel: list[dict[str, Any]]) -> str:
     first, *rest = funnel
-    steps = [f"{first['count']} referred"] + [f"{s['count']} {_STAGE_WORDS[s['stage']]} ({_percent(s['rate'])})"
-                                                for s in rest]
+    steps = [f"{first['count']} referred"] + [
+        f"{s['count']} {_STAGE_WORDS[s['stage']][s['count'] != 1]} ({_percent(s['rate'])})" for s in rest]
     return "Funnel: " + " → ".join(steps)
+
+
+def _day(iso: str) -> str:
+    """`2026-03-06T09:00:00-06:00` → `6 Mar 2026`: the date as the practice lived it."""
+    day = date.fromisoformat(iso[:10])
+    return f"{day.day} {day:%b %Y}"
+
+
+def _conversion(entry: dict[str, Any], name: str) -> str:
+    return (f"  {name}: {plural(entry['referrals'], 'referral')}, {entry['became_client']} became "
+            f"{'a client' if entry['became_client'] == 1 else 'clients'} ({_percent(entry['conversion'])})")
 
 
 def render_stats(stats: dict[str, Any]) -> str:
@@ -167,12 +200,20 @@ def render_stats(stats: dict[str, Any]) -> str:
         ]
     if stats["top_sources"]:
         lines.append("Top sources (good-fit referrals who became clients):")
-        lines += [f"  {i}. {s['source']} ({_words(s['type'])}): {_n(s['good_fit_clients'], 'good-fit client')}, "
-                  f"{s['good_fit']} good fit of {_n(s['referrals'], 'referral')}"
+        lines += [f"  {i}. {s['source']} ({_words(s['type'])}): {plural(s['good_fit_clients'], 'good-fit client')}; "
+                  f"{s['good_fit']} of {plural(s['referrals'], 'referral')} a good fit"
                   for i, s in enumerate(stats["top_sources"], start=1)]
+    known = [s for s in stats["by_source"] if s["source"] is not None]
+    if known:
+        lines.append("Conversion by source (referrals → clients):")
+        lines += _limited([_conversion(s, s["source"]) for s in known])
+    if stats["by_organisation"]:
+        lines.append("By organisation:")
+        lines += _limited([_conversion(o, f"{o['organisation']} ({plural(o['sources'], 'source')})")
+                           for o in stats["by_organisation"]])
     if stats["thanks_owed"]:
         lines.append("Owed a thank-you:")
-        lines += _limited([f"  {o['source']}: {_n(o['referrals'], 'referral')} since {o['since'][:10]}"
+        lines += _limited([f"  {o['source']}: {plural(o['referrals'], 'referral')} since {_day(o['since'])}"
                            for o in stats["thanks_owed"]])
     if stats["reciprocity"]:
         lines.append("Reciprocity (received / referred back):")

@@ -70,9 +70,25 @@ class Source(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     tier: Mapped[str | None] = mapped_column(String(40))
     notes: Mapped[str | None] = mapped_column(Text)
+    #: A colleague the practice refers clients out to (from the profile's `colleagues:`), listed
+    #: apart from the sources who refer to the practice.
+    colleague: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
 
     identities: Mapped[list["SourceIdentity"]] = relationship(back_populates="source", lazy="selectin")
+    aliases: Mapped[list["SourceAlias"]] = relationship(lazy="selectin", order_by="SourceAlias.id")
+
+
+class SourceAlias(Base):
+    """A name or tracking code a source had before a rename or a merge: typing the old name still
+    finds it, and a QR code printed with a merged source's code still credits the right source."""
+
+    __tablename__ = "source_aliases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    code: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
 
 
 class SourceIdentity(Base):
@@ -127,7 +143,9 @@ class Referral(Base):
 
 
 class ReferralEvent(Base):
-    """One status change of a referral: what, by whom, when."""
+    """One change of a referral: a status change, or a corrected field (`field`, `old_value`,
+    `new_value`; `status` is then the unchanged status). `forced` marks a status change outside the
+    normal lifecycle, made as a correction."""
 
     __tablename__ = "referral_events"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -136,6 +154,10 @@ class ReferralEvent(Base):
     by: Mapped[str] = mapped_column(String(128))
     note: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(index=True)
+    field: Mapped[str | None] = mapped_column(String(64))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    forced: Mapped[bool] = mapped_column(Boolean, default=False)
     referral: Mapped[Referral] = relationship(back_populates="events")
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from referbot.domain import OutboxKind, ReferralStatus, SourceType, TouchpointKind
 from referbot.store.models import (Conversation, OutboxMessage, ProcessedEvent, Referral, ReferralEvent, Source,
-                                   SourceIdentity, Touchpoint)
+                                   SourceAlias, SourceIdentity, Touchpoint)
 
 
 class _Repository:
@@ -58,21 +58,25 @@ class Sources(_Repository):
         return (await self.session.execute(query)).scalar_one_or_none()
 
     async def by_code(self, code: str) -> Source | None:
-        return (await self.session.execute(select(Source).where(Source.code == code))).scalar_one_or_none()
+        """The source with this tracking code, or that took over a merged source's code."""
+        alias = select(SourceAlias.source_id).where(SourceAlias.code == code).scalar_subquery()
+        query = select(Source).where(or_(Source.code == code, Source.id == alias))
+        return (await self.session.execute(query)).scalars().first()
 
     async def by_contact(self, contact: str) -> Source | None:
         query = select(Source).where(func.lower(Source.contact) == contact.strip().lower()).order_by(Source.id)
         return (await self.session.execute(query)).scalars().first()
 
     async def by_name(self, name: str) -> Source | None:
-        """A source by exact name (case-insensitive), by code, or by a unique partial name."""
-        exact = select(Source).where(or_(func.lower(Source.name) == name.lower(), Source.code == name))
-        found = (await self.session.execute(exact)).scalars().first()
+        """A source by exact name (case-insensitive), else by a name it had before a rename or merge.
+        Looser lookups ("Dr Sam Ortiz", "Dr. Raman") are `referbot.sources.find_source`'s."""
+        wanted = name.strip().lower()
+        found = (await self.session.execute(select(Source).where(func.lower(Source.name) == wanted)
+                                            .order_by(Source.id))).scalars().first()
         if found is not None:
             return found
-        like = select(Source).where(func.lower(Source.name).contains(name.lower()))
-        matches = (await self.session.execute(like)).scalars().all()
-        return matches[0] if len(matches) == 1 else None
+        alias = select(SourceAlias.source_id).where(func.lower(SourceAlias.name) == wanted)
+        return (await self.session.execute(select(Source).where(Source.id.in_(alias)))).scalars().first()
 
     async def get(self, source_id: int) -> Source | None:
         return await self.session.get(Source, source_id)
@@ -114,16 +118,6 @@ class Referrals(_Repository):
         self.session.add(ReferralEvent(referral_id=referral.id, status=referral.status, by=by,
                                        at=referral.created_at))
         return referral
-
-    async def set_status(self, referral: Referral, status: ReferralStatus, *, by: str, now: datetime,
-                         note: str | None = None) -> None:
-        """Change the status and record who did it; the first move past `new` is the first contact."""
-        referral.status = status.value
-        referral.updated_at = now
-        if referral.first_contact_at is None and status is not ReferralStatus.NEW:
-            referral.first_contact_at = now
-        self.session.add(ReferralEvent(referral_id=referral.id, status=status.value, by=by, note=note, at=now))
-        await self.session.flush()
 
 
 class Touchpoints(_Repository):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import pytest
@@ -13,11 +15,15 @@ from referbot.domain import ReferralStatus
 from referbot.store import Database, UnitOfWork
 from tests.e2e.cli import cli_env, referbot
 from tests.integration.stats_history import seed_history
-from tests.integration.test_stats import EXPECTED
+from tests.integration.test_stats import EXPECTED, clinic
 from tests.integration.test_stats_chart import png_size
 
 #: 2026-01-15 12:00 UTC written in the example practice's zone (America/Chicago, UTC-6 in winter).
 AS_OF = "2026-01-15T06:00"
+
+
+def in_chicago(iso: str) -> str:
+    return datetime.fromisoformat(iso).astimezone(ZoneInfo("America/Chicago")).isoformat()
 
 
 @pytest.fixture
@@ -34,7 +40,10 @@ async def seeded(tmp_path: Path) -> dict[str, int]:
 def test_stats_json_has_every_figure(tmp_path: Path, seeded: dict[str, int]) -> None:
     result = referbot(tmp_path, "stats", "--period", "90d", "--json", "--as-of", AS_OF)
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == EXPECTED["90d"]
+    expected = {**EXPECTED["90d"], "by_organisation": clinic(EXPECTED["90d"]["by_source"]),
+                "start": "2025-10-17T07:00:00-05:00", "end": "2026-01-15T06:00:00-06:00",  # the practice's zone
+                "thanks_owed": [{**owed, "since": in_chicago(owed["since"])} for owed in EXPECTED["90d"]["thanks_owed"]]}
+    assert json.loads(result.stdout) == expected
 
 
 def test_stats_text_and_chart(tmp_path: Path, seeded: dict[str, int]) -> None:

@@ -30,6 +30,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from referbot.domain import FitVerdict, ReferralStatus, SourceType, TouchpointKind
+from referbot.referrals import record_change
 from referbot.store import Database, UnitOfWork
 from referbot.store.models import Referral
 
@@ -38,6 +39,9 @@ NOW = datetime(2026, 1, 15, 12, 0, tzinfo=timezone.utc)
 ANN, BEN, SCHOOL, HOPE, KIM = "Dr. Ann Lee", "Ben Ortiz", "Northside School", "Hope Center", "Kim Park"
 SOURCES = {ANN: SourceType.PHYSICIAN, BEN: SourceType.THERAPIST, SCHOOL: SourceType.SCHOOL,
            HOPE: SourceType.COMMUNITY_ORG, KIM: SourceType.FORMER_CLIENT}
+
+#: Ann and Ben work at the same clinic (spelt differently by each): stats roll them up together.
+ORGANISATIONS = {ANN: "Lakeview Health", BEN: "Lakeview health."}
 
 S = ReferralStatus
 
@@ -93,7 +97,8 @@ async def seed_history(database: Database) -> dict[str, int]:
     `set_referral_status` makes); returns referral ids by label."""
     ids: dict[str, int] = {}
     async with UnitOfWork(database) as uow:
-        sources = {name: await uow.sources.create(name=name, type=kind, now=at(2024, 1, 1), contact=f"{i}@example.org")
+        sources = {name: await uow.sources.create(name=name, type=kind, now=at(2024, 1, 1), contact=f"{i}@example.org",
+                                                  organisation=ORGANISATIONS.get(name))
                    for i, (name, kind) in enumerate(SOURCES.items())}
         for label, created, source, channel, verdict, issues, history in REFERRALS:
             referral = Referral(
@@ -105,7 +110,7 @@ async def seed_history(database: Database) -> dict[str, int]:
                 crisis=verdict is FitVerdict.CRISIS, status=S.NEW.value, created_at=created, updated_at=created)
             ids[label] = (await uow.referrals.add(referral, by=f"{channel}:u-{label}")).id
             for status, moment in history:
-                await uow.referrals.set_status(referral, status, by="slack:UTHERAPIST", now=moment)
+                await record_change(uow, referral, status=status, by="slack:UTHERAPIST", now=moment)
         for name, kind, moment in TOUCHPOINTS:
             await uow.touchpoints.add(sources[name], kind, at=moment, by="staff")
         await uow.commit()

@@ -8,14 +8,24 @@ from datetime import timedelta
 import pytest
 
 from referbot.stats import UnknownPeriod, compute_stats, render_stats
-from tests.integration.stats_history import ANN, BEN, HOPE, KIM, NOW, SCHOOL, at, seed_history
+from tests.integration.stats_history import ANN, BEN, HOPE, KIM, NOW, ORGANISATIONS, SCHOOL, at, seed_history
 
 OWED = [{"source": SCHOOL, "type": "school", "referrals": 3, "since": "2025-01-15T12:00:00+00:00"},
         {"source": ANN, "type": "physician", "referrals": 1, "since": "2026-01-14T09:00:00+00:00"}]
 
 
 def src(name: str | None, kind: str | None, referrals: int, good_fit: int, became_client: int) -> dict:
-    return {"source": name, "type": kind, "referrals": referrals, "good_fit": good_fit, "became_client": became_client}
+    return {"source": name, "type": kind, "organisation": ORGANISATIONS.get(name), "referrals": referrals,
+            "good_fit": good_fit, "became_client": became_client,
+            "conversion": round(became_client / referrals, 3)}
+
+
+def clinic(by_source: list[dict]) -> list[dict]:
+    """Ann's and Ben's clinic: their two rows added up."""
+    rows = [s for s in by_source if s["source"] in (ANN, BEN)]
+    total = {k: sum(r[k] for r in rows) for k in ("referrals", "good_fit", "became_client")}
+    return [{"organisation": ORGANISATIONS[rows[0]["source"]], "sources": 2, **total,
+             "conversion": round(total["became_client"] / total["referrals"], 3)}]
 
 
 def top(name: str, kind: str, good_fit_clients: int, good_fit: int, referrals: int) -> dict:
@@ -104,14 +114,16 @@ EXPECTED = {
 @pytest.mark.parametrize("period", list(EXPECTED))
 async def test_every_figure_of_a_known_history(database, period: str) -> None:
     await seed_history(database)
-    assert await compute_stats(database, period=period, now=NOW) == EXPECTED[period]
+    expected = {**EXPECTED[period], "by_organisation": clinic(EXPECTED[period]["by_source"])}
+    assert await compute_stats(database, period=period, now=NOW) == expected
 
 
 async def test_empty_database(database) -> None:
     stats = await compute_stats(database, period="30d", now=NOW)
     assert stats == {
         "period": "30d", "start": "2025-12-16T12:00:00+00:00", "end": "2026-01-15T12:00:00+00:00",
-        "referrals": 0, "previous_referrals": 0, "by_source": [], "by_source_type": {}, "by_channel": {},
+        "referrals": 0, "previous_referrals": 0, "by_source": [], "by_organisation": [], "by_source_type": {},
+        "by_channel": {},
         "by_verdict": {"good_fit": 0, "possible_fit": 0, "not_a_fit": 0, "crisis": 0},
         "funnel": funnel([0, 0, 0, 0], [None] * 4, [None] * 4), "median_hours_to_first_contact": None,
         "top_sources": [], "thanks_owed": [], "reciprocity": []}
@@ -145,13 +157,20 @@ async def test_text_report_shows_the_figures(database) -> None:
         "Funnel: 9 referred → 6 contacted (67%) → 4 booked a consult (67%) → 3 became clients (75%)",
         "Median time to first contact: 5 hours",
         "Top sources (good-fit referrals who became clients):",
-        f"  1. {BEN} (therapist): 1 good-fit client, 1 good fit of 2 referrals",
-        f"  2. {KIM} (former client): 1 good-fit client, 1 good fit of 1 referral",
-        f"  3. {ANN} (physician): 0 good-fit clients, 3 good fit of 3 referrals",
-        f"  4. {SCHOOL} (school): 0 good-fit clients, 1 good fit of 2 referrals",
+        f"  1. {BEN} (therapist): 1 good-fit client; 1 of 2 referrals a good fit",
+        f"  2. {KIM} (former client): 1 good-fit client; 1 of 1 referral a good fit",
+        f"  3. {ANN} (physician): 0 good-fit clients; 3 of 3 referrals a good fit",
+        f"  4. {SCHOOL} (school): 0 good-fit clients; 1 of 2 referrals a good fit",
+        "Conversion by source (referrals → clients):",
+        f"  {ANN}: 3 referrals, 0 became clients (0%)",
+        f"  {BEN}: 2 referrals, 2 became clients (100%)",
+        f"  {SCHOOL}: 2 referrals, 0 became clients (0%)",
+        f"  {KIM}: 1 referral, 1 became a client (100%)",
+        "By organisation:",
+        "  Lakeview Health (2 sources): 5 referrals, 2 became clients (40%)",
         "Owed a thank-you:",
-        f"  {SCHOOL}: 3 referrals since 2025-01-15",
-        f"  {ANN}: 1 referral since 2026-01-14",
+        f"  {SCHOOL}: 3 referrals since 15 Jan 2025",
+        f"  {ANN}: 1 referral since 14 Jan 2026",
         "Reciprocity (received / referred back):",
         f"  {ANN}: 3 / 2",
         f"  {BEN}: 2 / 0",
@@ -159,3 +178,19 @@ async def test_text_report_shows_the_figures(database) -> None:
         f"  {HOPE}: 0 / 1",
         f"  {KIM}: 1 / 0",
     ]
+
+
+async def test_a_forced_correction_takes_a_mistaken_stage_out_of_the_funnel(database) -> None:
+    """`became_client` pressed by mistake and corrected back with --force is not a client in the stats;
+    an ordinary history keeps every stage it reached."""
+    from referbot.domain import ReferralStatus
+    from referbot.referrals import set_referral_status
+
+    ids = await seed_history(database)
+    before = (await compute_stats(database, period="all", now=NOW))["funnel"]
+    await set_referral_status(database, ids["r2"], ReferralStatus.BECAME_CLIENT, by="t", now=NOW)
+    mistaken = (await compute_stats(database, period="all", now=NOW))["funnel"]
+    assert mistaken[3]["count"] == before[3]["count"] + 1
+    await set_referral_status(database, ids["r2"], ReferralStatus.CONTACTED, by="t", now=NOW, force=True)
+    corrected = (await compute_stats(database, period="all", now=NOW))["funnel"]
+    assert [s["count"] for s in corrected] == [s["count"] for s in before]

@@ -60,3 +60,34 @@ async def test_empty_database_still_draws_a_chart(database) -> None:
     series = await monthly_series(database, now=NOW, months=6)
     assert series.by_type == {} and series.totals == [0] * 6
     assert png_size(await chart_png(database, now=NOW, months=6)) == (1200, 700)
+
+
+async def test_the_chart_follows_the_period_weeks_for_short_ones(database) -> None:
+    """30d and 90d are charted by week (Mondays in the practice zone), a year by month; the figures
+    add up to the period's referrals."""
+    from referbot.stats.chart import period_series
+
+    await seed_history(database)
+    chicago = ZoneInfo("America/Chicago")
+    weeks = await period_series(database, now=NOW, period="30d", zone=chicago)
+    assert weeks.unit == "week" and weeks.months == ["2025-12-15", "2025-12-22", "2025-12-29", "2026-01-05",
+                                                      "2026-01-12"]
+    assert weeks.tick_labels()[0] == "15 Dec" and weeks.title.endswith("the last 30 days")
+    assert sum(weeks.totals) == 6  # the whole weeks shown hold the 30 days' six referrals and no others
+    quarter = await period_series(database, now=NOW, period="90d", zone=chicago)
+    assert quarter.unit == "week" and len(quarter.months) == 14
+    year = await period_series(database, now=NOW, period="365d", zone=chicago)
+    assert year.unit == "month" and len(year.months) == 12 and year.tick_labels()[-1] == "Jan 2026"
+    assert png_size(await chart_png(database, now=NOW, zone=chicago, period="90d")) == (1200, 700)
+
+
+async def test_one_month_of_data_is_charted_by_week_not_as_one_bar(database) -> None:
+    from datetime import datetime, timezone
+
+    from referbot.stats.chart import period_series
+
+    await seed_history(database)
+    # Asked on 20 March 2024, "all" is three weeks of history: r12 of 1 March 2024.
+    series = await period_series(database, now=datetime(2024, 3, 20, tzinfo=timezone.utc), period="all")
+    assert series.unit == "week" and 4 <= len(series.months) <= 5  # r12 (1 March 2024), the only one by then
+    assert sum(series.totals) == 1

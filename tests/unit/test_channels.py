@@ -10,7 +10,7 @@ import pytest
 
 from adapters.telegram import CHANNEL as TELEGRAM
 from adapters.telegram import TelegramSettings
-from referbot.channels import installed, validate_staff
+from referbot.channels import configure, installed, note_channels, validate_staff
 from referbot.settings import SettingsError, load_settings
 
 
@@ -21,9 +21,24 @@ def test_the_registry_lists_the_installed_channels_in_delivery_order() -> None:
 
 def test_declaring_channels_imports_no_chat_sdk() -> None:
     code = ("import sys; from referbot.channels import installed; installed(); "
-            "print(sorted(m for m in ('telegram', 'slack_bolt', 'slack_sdk', 'jinja2') if m in sys.modules))")
+            "print(sorted(m for m in ('telegram', 'slack_bolt', 'slack_sdk', 'jinja2', 'aiosmtplib') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_notes_to_referrers_go_through_the_channels_that_declare_a_note_sender(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("TELEGRAM_BOT_TOKEN", "SLACK_BOT_TOKEN", "REFERBOT_WEB_ENABLED", "SMTP_HOST", "SMTP_FROM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:a")
+    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
+    assert note_channels(configure()) == {"telegram"}  # email needs a sender address too
+    monkeypatch.setenv("SMTP_FROM", "Harbor Light <intake@harborlight.org>")
+    assert note_channels(configure()) == {"telegram", "email"}
+    assert not installed()["email"].for_referrers and installed()["web"].note_sender is None
+    monkeypatch.setenv("SMTP_SECURITY", "ssl")
+    with pytest.raises(SettingsError, match="^SMTP_SECURITY: "):
+        configure(["email"])
 
 
 def test_a_webhook_without_a_secret_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

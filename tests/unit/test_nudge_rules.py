@@ -154,8 +154,8 @@ def test_thank_you_draft_names_the_client_only_with_consent(profile: Profile) ->
     now = local(2026, 1, 9, 9, 0)
     text, draft = describe(NudgeKind.THANK_SOURCE, source(referral()), referral(), profile, now)
     assert "Jamie" not in draft and "anxiety" not in draft and "Jamie" not in text
-    assert "the referral you sent on 8 Jan 2026" in draft and "within 2 business days" in draft
-    assert draft.startswith("Hi Dr. Ann Lee,") and draft.endswith("Riverbend Counseling Collective")
+    assert "the referral you sent on 8 January 2026" in draft and "within 2 business days" in draft
+    assert draft.startswith("Dear Dr. Lee,") and draft.endswith("Riverbend Counseling Collective")
     _, consented = describe(NudgeKind.THANK_SOURCE, source(referral(update=True)), referral(update=True), profile, now)
     assert "Thank you for referring Jamie Rivera to us for help with anxiety, sleep insomnia." in consented
     assert "let you know how it goes" in consented
@@ -167,20 +167,20 @@ def test_reminder_text_carries_the_sources_context(profile: Profile) -> None:
     note = TouchFacts(TouchpointKind.THANKED, local(2026, 1, 9, 10, 0), "card and coffee")
     text, draft = describe(NudgeKind.CLOSE_LOOP, source(done, touches=(note,)), done, profile, outcome)
     assert text.splitlines() == [
-        "Let Dr. Ann Lee know how referral #17 went: the client became a client (27 Jan 2026). "
+        "Let Dr. Ann Lee know how referral #17 went: the client became a client on 27 January 2026. "
         "The client agreed to an update.",
         "Source: Dr. Ann Lee (physician).",
-        "Referrals: 1 in all; latest #17 on 8 Jan 2026 (became client).",
-        "Last contact: 9 Jan 2026, thanked — card and coffee.",
+        "Referrals: 1 in all; latest #17 on 8 January 2026 (became client).",
+        "Last contact: 9 January 2026, thanked — card and coffee.",
     ]
-    assert "A quick update on Jamie Rivera, whom you referred on 8 Jan 2026: they have started working with us." in draft
+    assert "A quick update on Jamie Rivera, whom you referred on 8 January 2026: they have started working with us." in draft
 
 
 def test_render_lists_each_nudge_with_its_draft() -> None:
     nudge = Nudge(3, NudgeKind.STAY_IN_TOUCH, "Dr. Ann Lee", local(2026, 3, 6, 10, 0), "Stay in touch with Dr. Ann Lee.",
-                  "Hi Dr. Ann Lee,\n\nCoffee?")
+                  "Dear Dr. Lee,\n\nCoffee?")
     assert render_nudges([nudge]) == ("1 nudge due:\n\n#3 Stay in touch — Dr. Ann Lee\nStay in touch with Dr. Ann Lee.\n"
-                                      "Draft:\n  Hi Dr. Ann Lee,\n\n  Coffee?")
+                                      "Draft:\n  Dear Dr. Lee,\n\n  Coffee?")
     assert render_nudges([]) == "No nudges due: every referrer is looked after."
 
 

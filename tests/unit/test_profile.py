@@ -83,7 +83,6 @@ def test_missing_file_says_what_to_do(tmp_path: Path) -> None:
 @pytest.mark.parametrize("extra, expected", [
     ("    specialties: [anxiety, traumaptsd]\n", "line 5: clinicians.0.specialties.1 'traumaptsd' is not an issue id; "
                                                "did you mean 'trauma_ptsd'?"),
-    ("    not_accepted: [eating_disorder]\n", "did you mean 'eating_disorders'?"),
     ("issue_phrases:\n  anxeity: [nerves]\n", "line 6: issue_phrases.anxeity 'anxeity' is not an issue id; "
                                               "did you mean 'anxiety'?"),
 ])
@@ -93,6 +92,34 @@ def test_misspelt_issue_ids_are_caught(extra: str, expected: str) -> None:
     assert expected in str(caught.value)
 
 
-def test_custom_specialty_phrases_are_welcome() -> None:
-    profile = parse_profile(MINIMAL + "    specialties: [anxiety, divorce recovery, equine therapy]\n")
-    assert profile.clinicians[0].specialties[1] == "divorce recovery"
+def test_specialty_words_are_read_as_issue_ids_with_a_note() -> None:
+    """`PTSD` to a PTSD specialist must not become "not a listed specialty": words the matcher knows
+    become ids (a phrase naming two issues becomes both), and the therapist is told how each was read."""
+    profile = parse_profile(MINIMAL + "    specialties: [PTSD, Anxiety, grief, anxiety and depression]\n"
+                                      "    not_accepted: [eating_disorder]\n", "practice.yaml")
+    assert profile.clinicians[0].specialties == ["trauma_ptsd", "anxiety", "grief_loss", "depression"]
+    assert profile.clinicians[0].not_accepted == ["eating_disorders"]
+    notes = "\n".join(profile.notes)
+    assert "practice.yaml line 5: clinicians.0.specialties: 'PTSD' read as trauma_ptsd (Trauma / PTSD)" in notes
+    assert "'anxiety and depression' read as anxiety (Anxiety), depression (Depression)" in notes
+    assert "'eating_disorder' read as eating_disorders" in notes
+    assert "'Anxiety'" not in notes  # only the capital differs: nothing to say
+
+
+def test_a_genuinely_custom_specialty_is_kept_with_a_warning_listing_the_ids() -> None:
+    profile = parse_profile(MINIMAL + "    specialties: [anxiety, equine therapy, teens]\n", "practice.yaml")
+    assert profile.clinicians[0].specialties == ["anxiety", "equine therapy", "teens"]
+    custom, teens = profile.notes
+    assert "'equine therapy' is not an issue referbot recognises, so it is kept as a custom specialty" in custom
+    assert "use its id: adhd, anger_management, anxiety," in custom and "trauma_ptsd" in custom
+    assert "'teens' is not a presenting issue; say whom a clinician sees with `ages:`" in teens
+
+
+def test_a_custom_specialty_named_by_its_label_is_its_id() -> None:
+    profile = parse_profile(MINIMAL + "    specialties: [Divorce recovery]\ncustom_specialties:\n"
+                                      "  - {id: divorce_recovery, label: Divorce recovery}\n")
+    assert profile.clinicians[0].specialties == ["divorce_recovery"]
+
+
+def test_the_example_profile_needs_no_notes() -> None:
+    assert load_profile(EXAMPLE_PROFILE).notes == ()
