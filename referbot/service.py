@@ -18,6 +18,7 @@ from referbot.domain import (Command, ConversationStatus, CrisisKind, FitAssessm
                              IntakeFacts, OutboxKind, ReferralStatus, Reply, RiskAssessment, SourceType,
                              TouchpointKind)
 from referbot.engine import ConversationState, Engine, Flow, Turn
+from referbot.limits import clean_inbound
 from referbot.messages import crisis_message, verdict_message
 from referbot.ports import Assessor
 from referbot.profile import Profile
@@ -80,7 +81,9 @@ class IntakeService:
 
     async def handle(self, inbound: Inbound) -> Outcome:
         """Handle one event exactly once. Concurrent first messages of one user race on a unique
-        constraint; the loser retries and then sees the winner's state (or its event id)."""
+        constraint; the loser retries and then sees the winner's state (or its event id). Every
+        event is first cleaned to what the storage can hold, whichever channel it came from."""
+        inbound = clean_inbound(inbound)
         for attempt in range(3):
             try:
                 return await self._handle_once(inbound)

@@ -32,7 +32,7 @@ def run_bot(user: str = typer.Option(None, "--as", help="Console referrer identi
 
     async def _run() -> None:
         channels = configure()  # a settings mistake is reported before the database is touched
-        async with open_runtime() as runtime:
+        async with open_runtime(stores_client_data=True) as runtime:
             for warning in delivery_warnings(runtime.profile, channels):
                 logging.getLogger("referbot").warning(warning)
             if any(c.channel.for_referrers for c in enabled(channels)):

@@ -9,15 +9,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from referbot.store.encryption import Cipher
 from tests.conftest import EXAMPLE_PROFILE
 
 REFERBOT = str(Path(sys.executable).parent / "referbot")
+#: Every command a test runs encrypts client data, as a real practice's would.
+TEST_KEY = Cipher.generate_key()
 
 
 def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REFERBOT_", "TELEGRAM_", "SLACK_"))}
     env.update({"REFERBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'referbot.db'}",
-                "REFERBOT_PROFILE": str(EXAMPLE_PROFILE), **extra})
+                "REFERBOT_PROFILE": str(EXAMPLE_PROFILE), "REFERBOT_ENCRYPTION_KEY": TEST_KEY, **extra})
     return env
 
 
