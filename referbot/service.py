@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from referbot.domain import (Command, ConversationStatus, CrisisKind, FitAssessment, FitVerdict, Inbound,
-                             IntakeFacts, OutboxKind, ReferralStatus, Reply, RiskAssessment, SourceType,
+                             IntakeFacts, IssueMatch, OutboxKind, ReferralStatus, Reply, RiskAssessment, SourceType,
                              TouchpointKind)
 from referbot.engine import ConversationState, Engine, Flow, Turn
 from referbot.limits import clean_inbound
@@ -52,6 +52,12 @@ def intake_facts(answers: dict[str, Any], assessor: Assessor) -> IntakeFacts:
         therapy_format=answers.get("therapy_format"), modality=answers.get("modality"),
         payment=answers.get("payment"), insurance_name=answers.get("insurance_name"),
         language=answers.get("language"), urgency=answers.get("urgency"))
+
+
+def issue_record(matches: Iterable[IssueMatch]) -> list[dict[str, Any]]:
+    """Issue ids and scores for the plain `issues` column that stats read; the words they were seen
+    in are the referrer's text about the client, which stays only in the encrypted columns."""
+    return [{"id": match.id, "score": round(match.score, 1)} for match in matches]
 
 
 def fit_record(assessment: FitAssessment) -> dict[str, Any]:
@@ -176,10 +182,10 @@ class IntakeService:
         if turn.crisis is None:
             facts = intake_facts(answers, self.assessor)
             assessment = self.assessor.assess(self.profile, facts)
-            issues, verdict, fit = [m.to_dict() for m in facts.issues], assessment.verdict, fit_record(assessment)
+            issues, verdict, fit = issue_record(facts.issues), assessment.verdict, fit_record(assessment)
         else:
             text = answers.get("presenting_issues") or ""
-            issues, verdict, fit = [m.to_dict() for m in self.assessor.find_issues(text)], FitVerdict.CRISIS, {}
+            issues, verdict, fit = issue_record(self.assessor.find_issues(text)), FitVerdict.CRISIS, {}
         consent = bool(answers.get("consent_to_contact"))
         fields = dict(
             client_name=answers.get("client_name"), client_age=answers.get("client_age"),

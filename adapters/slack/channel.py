@@ -6,7 +6,11 @@ alerts go through the outbox, which honours Retry-After and owns retries, so an 
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
+from slack_bolt import BoltResponse
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
@@ -19,7 +23,10 @@ from referbot.app import Runtime
 from referbot.desk import Desk
 from referbot.ports import Notifier
 
+log = logging.getLogger(__name__)
+
 EVENTS_PATH = "/slack/events"
+TIMESTAMP_HEADER = "X-Slack-Request-Timestamp"
 
 
 class SlackChannel:
@@ -35,6 +42,7 @@ class SlackChannel:
         service = runtime.service
         desk = Desk(runtime.database, runtime.profile, service.clock)
         Listeners(service, runtime.profile, desk).register(self.app)
+        self.app.error(_malformed_is_a_bad_request)
         self.alerts = SlackNotifier(self.client, desk, settings.alert_channel) if settings.alert_channel else None
         self._socket: AsyncSocketModeHandler | None = None
 
@@ -49,7 +57,14 @@ class SlackChannel:
         return True
 
     async def _handle(self, request: web.Request) -> web.Response:
-        return await to_aiohttp_response(await self.app.async_dispatch(await to_bolt_request(request)))
+        """Bolt verifies the signature; what Bolt cannot parse is answered 4xx here, never 500."""
+        if not request.headers.get(TIMESTAMP_HEADER, "").isdigit():
+            return web.Response(status=401, text="bad request timestamp")
+        try:
+            bolt_request = await to_bolt_request(request)
+        except (ValueError, TypeError, KeyError, RecursionError):
+            return web.Response(status=400, text="malformed request")
+        return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
     async def start(self) -> None:
         if self.socket_mode:
@@ -60,3 +75,14 @@ class SlackChannel:
         if self._socket is not None:
             await self._socket.close_async()
             self._socket = None
+
+
+async def _malformed_is_a_bad_request(error: Exception, request: AsyncBoltRequest) -> BoltResponse | None:
+    """A payload missing what a listener reads (a forged button value, no channel) is the sender's
+    fault: 400, logged by type only since a payload carries what a referrer typed."""
+    if isinstance(error, (ValueError, TypeError, KeyError)):
+        log.warning("slack: malformed %s request: %s", request.body.get("type") if isinstance(request.body, dict) else "?",
+                    type(error).__name__)
+        return BoltResponse(status=400, body="malformed request")
+    log.error("slack: listener failed: %s", type(error).__name__, exc_info=error)
+    return None
