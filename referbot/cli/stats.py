@@ -17,6 +17,7 @@ import typer
 from referbot.errors import BadRequest
 from referbot.cli.common import fail, print_json, run
 from referbot.cli.records import referrals_app
+from referbot.files import open_private, write_private_bytes
 
 
 class InvalidMoment(BadRequest):
@@ -66,7 +67,7 @@ def stats(period: str = typer.Option("30d", "--period", help="30d, 90d, 365d or 
     report, png = run(_stats())  # an unreadable --as-of is a BadRequest: one line, exit 1
     if chart is not None and png is not None:
         try:
-            chart.write_bytes(png)
+            write_private_bytes(chart, png)
         except OSError as problem:
             fail(f"Cannot write the chart to {chart}: {problem.strerror or problem}", 1)
         typer.echo(f"Chart saved to {chart}", err=True)
@@ -106,7 +107,7 @@ def export(kind: str = typer.Argument(..., help="referrals, sources or touchpoin
         write_export(rows, columns, fmt, sys.stdout)
         return
     try:
-        with output.open("w", newline="", encoding="utf-8") as stream:
+        with open_private(output, "w", newline="", encoding="utf-8") as stream:
             write_export(rows, columns, fmt, stream)
     except OSError as problem:
         fail(f"Cannot write {output}: {problem.strerror or problem}", 1)
