@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from referbot.errors import NotFound
+from referbot.audit import AuditAction, record
 from referbot.domain import ReferralStatus, TouchpointKind
+from referbot.errors import NotFound
 from referbot.profile import Profile
 from referbot.sources import source_named
 from referbot.store import Database, UnitOfWork
@@ -24,6 +25,7 @@ async def set_referral_status(database: Database, referral_id: int, status: Refe
         if referral is None:
             raise UnknownReferral(f"No referral #{referral_id}.")
         await uow.referrals.set_status(referral, status, by=by, now=now, note=note)
+        record(uow, by, AuditAction.STATUS_CHANGE, f"referral:{referral_id}:{status.value}", by.partition(":")[0], now)
         await uow.commit()
         await uow.session.refresh(referral, ["events", "source"])
         return referral
@@ -42,6 +44,8 @@ async def refer_out(database: Database, profile: Profile, referral_id: int, to: 
                                        note=note or f"referred to {target.name}")
         await uow.touchpoints.add(target, TouchpointKind.REFERRED_BACK, at=now, referral_id=referral.id, by=by,
                                   note=note or f"referral #{referral.id}")
+        record(uow, by, AuditAction.STATUS_CHANGE, f"referral:{referral_id}:{ReferralStatus.REFERRED_OUT.value}",
+               by.partition(":")[0], now)
         await uow.commit()
         await uow.session.refresh(referral, ["events", "source"])
         return referral

@@ -125,6 +125,8 @@ class IntakeService:
             elif turn.continued and conversation.referral_id is not None:
                 await self._record_risk(uow, conversation.referral_id, turn.state, now)
             self._save_state(conversation, turn.state, now)
+            if turn.submitted or turn.crisis is not None:
+                self._forget_answers(conversation)
             await uow.commit()
             if conversation.referral_id is not None and (turn.submitted or turn.crisis is not None):
                 self.on_alert()
@@ -160,6 +162,13 @@ class IntakeService:
         conversation.step = state.step
         conversation.status = state.status.value
         conversation.updated_at = now
+
+    @staticmethod
+    def _forget_answers(conversation: Conversation) -> None:
+        """Once the referral holds the answers, the conversation keeps only where it stands: the
+        client's details then live in one place, which erasure and retention can reach."""
+        conversation.answers = {}
+        conversation.state = {**conversation.state, "answers": {}, "history": [], "known": [], "draft": []}
 
     @staticmethod
     def _last_verdict(state: ConversationState) -> FitVerdict | None:

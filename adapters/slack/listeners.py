@@ -155,7 +155,8 @@ class Listeners:
     async def on_details(self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         referral_id = int(action["value"])
-        details = referral_details(await self.desk.referral(referral_id), self.profile)
+        details = referral_details(await self.desk.referral(referral_id, by=f"{CHANNEL}:{body['user']['id']}"),
+                                   self.profile)
         await client.chat_postEphemeral(channel=body["channel"]["id"], user=body["user"]["id"],
                                         text=fallback(f"Referral #{referral_id}"), blocks=sections(details))
 
@@ -178,7 +179,7 @@ class Listeners:
             await ack(text="Sending the chart to you in a direct message.")
             await self.send_chart(client, command["user_id"], argument)
             return
-        await ack(text=await command_answer(self.desk, command.get("text") or ""))
+        await ack(text=await command_answer(self.desk, command.get("text") or "", f"{CHANNEL}:{command['user_id']}"))
 
     async def send_chart(self, client: AsyncWebClient, user_id: str, months: str) -> None:
         """The stats chart as an image in the staff member's DM: files cannot be ephemeral, and a

@@ -59,8 +59,9 @@ def sources_text(views: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-async def command_answer(desk: Desk, text: str) -> str:
-    """The answer to `/referbot <text>` (except `chart`, which is a file), as mrkdwn."""
+async def command_answer(desk: Desk, text: str, by: str) -> str:
+    """The answer to `/referbot <text>` from staff member `by` (`slack:U…`; a record's look is
+    audited under that name), except `chart`, which is a file, as mrkdwn."""
     name, _, argument = text.strip().partition(" ")
     name, argument = name.lower(), argument.strip()
     try:
@@ -71,7 +72,7 @@ async def command_answer(desk: Desk, text: str) -> str:
         if name == "nudges":
             return escape(await desk.nudges_text())
         if name == "referral":
-            return referral_details(await desk.referral(referral_number(argument)), desk.profile)
+            return referral_details(await desk.referral(referral_number(argument), by=by), desk.profile)
     except NotFound as problem:
         return escape(problem)
     except BadRequest:

@@ -5,6 +5,7 @@ Other command modules add subcommands to `referrals_app` and `sources_app`.
 
 from __future__ import annotations
 
+import getpass
 from typing import Any
 
 import typer
@@ -57,12 +58,17 @@ def show_referral(referral_id: int, as_json: bool = typer.Option(False, "--json"
     """Show one referral in full."""
     from referbot.app import open_runtime
     from referbot.store import UnitOfWork
+    from referbot.audit import AuditAction, record
     from referbot.views import referral_view
 
     async def _show() -> dict[str, Any] | None:
         async with open_runtime() as runtime, UnitOfWork(runtime.database) as uow:
             referral = await uow.referrals.get(referral_id)
-            return referral_view(referral) if referral else None
+            if referral is None:
+                return None
+            record(uow, f"cli:{getpass.getuser()}", AuditAction.VIEW, f"referral:{referral_id}", "cli")
+            await uow.commit()
+            return referral_view(referral)
 
     view = run(_show())
     if view is None:

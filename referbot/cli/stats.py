@@ -85,6 +85,7 @@ def export(kind: str = typer.Argument(..., help="referrals, sources or touchpoin
                                                 help="Referrals: add client contact details and free text.")) -> None:
     """Export records for a spreadsheet (CSV with a header row, or JSON)."""
     from referbot.app import open_runtime
+    from referbot.audit import AuditAction, recorded
     from referbot.export import FORMATS, UnknownExport, columns_for, export_rows, write_export
 
     try:
@@ -100,7 +101,10 @@ def export(kind: str = typer.Argument(..., help="referrals, sources or touchpoin
     async def _rows() -> list[dict[str, Any]]:
         async with open_runtime() as runtime:
             start = parse_moment(since, runtime.profile.practice.office_hours.zone) if since else None
-            return await export_rows(runtime.database, kind, since=start, include_contact=include_contact)
+            rows = await export_rows(runtime.database, kind, since=start, include_contact=include_contact)
+            await recorded(runtime.database, AuditAction.EXPORT, f"cli:{getpass.getuser()}",
+                           f"export:{kind}{'+contact' if include_contact else ''}:{len(rows)}", "cli")
+            return rows
 
     rows = run(_rows())
     if output is None:
