@@ -80,13 +80,13 @@ class OpenWork:
 def chart_months(argument: str | None) -> int:
     """`/chart 6` → 6; anything else (nothing, words, 0, 500) → the default of 12."""
     text = (argument or "").strip()
-    return int(text) if text.isdigit() and 1 <= int(text) <= MAX_CHART_MONTHS else CHART_MONTHS
+    return int(text) if text.isdecimal() and 1 <= int(text) <= MAX_CHART_MONTHS else CHART_MONTHS
 
 
 def referral_number(argument: str | None) -> int:
     """`12` or `#12` → 12; BadRequest otherwise."""
     text = (argument or "").strip().lstrip("#")
-    if not text.isdigit():
+    if not text.isdecimal():
         raise BadRequest("Give the referral's number, e.g. referral 12.")
     return int(text)
 

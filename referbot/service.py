@@ -238,23 +238,28 @@ class IntakeService:
 
     async def _source_for(self, uow: UnitOfWork, conversation: Conversation, answers: dict[str, Any],
                           now: datetime) -> Source | None:
-        """Who sent this: the chat identity we know, else the tracking link they came by, else the
-        contact details they gave, else a new source. The identity is linked for next time."""
+        """Who sent this: the chat identity we know, else the tracking link they came by, else a new
+        source from what they told us.
+
+        Only a source this identity already belongs to, or one made from its own answers, is linked
+        to it for next time. A typed email or a tracking link (printed on cards anyone may hold)
+        credits a referral but never makes a stranger "the same person": otherwise they would be
+        welcomed back by someone else's name and shown that referrer's details. A typed contact
+        that matches another source makes a separate source, for staff to merge."""
         source = await uow.sources.by_identity(conversation.channel, conversation.user_id)
-        if source is None and conversation.source_code:
-            source = await uow.sources.by_code(conversation.source_code)
-        contact = answers.get("referrer_contact")
-        if source is None and contact:
-            source = await uow.sources.by_contact(contact)
-        name = answers.get("referrer_name")
-        if source is None:
-            if not name:
-                return None
-            source = await uow.sources.create(
-                name=name, type=SourceType(answers.get("referrer_role") or "other"), now=now,
-                organisation=answers.get("referrer_organisation"), contact=contact)
-        else:
+        if source is not None:
             self._refresh_source(source, answers)
+            return source
+        if conversation.source_code:
+            credited = await uow.sources.by_code(conversation.source_code)
+            if credited is not None:
+                return credited
+        name = answers.get("referrer_name")
+        if not name:
+            return None
+        source = await uow.sources.create(
+            name=name, type=SourceType(answers.get("referrer_role") or "other"), now=now,
+            organisation=answers.get("referrer_organisation"), contact=answers.get("referrer_contact"))
         await uow.sources.link_identity(source, conversation.channel, conversation.user_id)
         return source
 

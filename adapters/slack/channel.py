@@ -58,7 +58,7 @@ class SlackChannel:
 
     async def _handle(self, request: web.Request) -> web.Response:
         """Bolt verifies the signature; what Bolt cannot parse is answered 4xx here, never 500."""
-        if not request.headers.get(TIMESTAMP_HEADER, "").isdigit():
+        if not request.headers.get(TIMESTAMP_HEADER, "").isdecimal():
             return web.Response(status=401, text="bad request timestamp")
         try:
             bolt_request = await to_bolt_request(request)

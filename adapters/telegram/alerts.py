@@ -33,7 +33,7 @@ def alert_html(alert: Alert) -> str:
     if alert.call_back is not None:
         call_back = alert.call_back
         via = html.escape(f"{call_back.channel} user {call_back.user_id}")
-        if call_back.channel == "telegram" and call_back.user_id.isdigit():
+        if call_back.channel == "telegram" and call_back.user_id.isdecimal():
             via = f'<a href="tg://user?id={call_back.user_id}">{via}</a>'
         lines += ["Crisis language was seen; the referrer was shown crisis resources and the intake stopped.",
                   f"<b>Call the referrer now:</b> {html.escape(call_back.name)} — {html.escape(call_back.contact)} "

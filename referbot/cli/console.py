@@ -23,7 +23,7 @@ def parse_typed(line: str, user: str, last_choices: list[str]) -> Inbound:
     command = Command.typed(stripped)
     if command is not None:
         return Inbound(CHANNEL, user, command=command[0], argument=command[1])
-    if stripped.isdigit() and 1 <= int(stripped) <= len(last_choices):
+    if stripped.isdecimal() and 1 <= int(stripped) <= len(last_choices):
         return Inbound(CHANNEL, user, choice=last_choices[int(stripped) - 1])
     return Inbound(CHANNEL, user, text=line)
 

@@ -60,10 +60,6 @@ class Sources(_Repository):
     async def by_code(self, code: str) -> Source | None:
         return (await self.session.execute(select(Source).where(Source.code == code))).scalar_one_or_none()
 
-    async def by_contact(self, contact: str) -> Source | None:
-        query = select(Source).where(func.lower(Source.contact) == contact.strip().lower()).order_by(Source.id)
-        return (await self.session.execute(query)).scalars().first()
-
     async def by_name(self, name: str) -> Source | None:
         """A source by exact name (case-insensitive), by code, or by a unique partial name."""
         exact = select(Source).where(or_(func.lower(Source.name) == name.lower(), Source.code == name))
