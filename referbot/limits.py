@@ -28,7 +28,7 @@ INBOUND_TEXT_LENGTH = 10 * MAX_ANSWER_LENGTH
 USER_ID_LENGTH = 64
 #: Channel delivery ids (`processed_events.event_id`).
 EVENT_ID_LENGTH = 128
-#: Source tracking codes (`sources.code`) and choice ids, which come from buttons anyone can forge.
+#: Source tracking codes (`sources.code`), which come from links anyone can forge.
 CODE_LENGTH = 64
 
 #: NUL and the other C0/C1 control characters except tab, line feed and carriage return.
@@ -64,8 +64,8 @@ def clean_inbound(inbound: Inbound) -> Inbound:
         channel=clean_identifier(inbound.channel, 32),
         user_id=clean_identifier(inbound.user_id, USER_ID_LENGTH),
         text=_optional(inbound.text, lambda t: clean_text(t[:INBOUND_TEXT_LENGTH])),
-        choice=_optional(inbound.choice, lambda c: clean_identifier(c, CODE_LENGTH)),
-        argument=_optional(inbound.argument, lambda a: clean_identifier(a, CODE_LENGTH)),
+        choice=_optional(inbound.choice, lambda c: clean_text(c[:MAX_ANSWER_LENGTH])),
+        argument=_optional(inbound.argument, lambda a: clean_text(a[:MAX_ANSWER_LENGTH])),
         event_id=_optional(inbound.event_id, lambda e: clean_identifier(e, EVENT_ID_LENGTH)),
         display_name=_optional(inbound.display_name, lambda n: clean_text(n)[:200]),
         source_code=_optional(inbound.source_code, lambda c: clean_identifier(c, CODE_LENGTH)),
