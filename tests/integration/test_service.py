@@ -169,7 +169,7 @@ async def test_alerts_never_carry_client_contact_and_crisis_alerts_say_whom_to_c
     await service.handle(Inbound("console", "kim"))
     crisis = await say(service, "kim", "Kim", "other", "kim@example.org", "T", "19", "he wants to kill myself")
     async with UnitOfWork(database) as uow:
-            ordinary = build_alert(await uow.referrals.get(done.referral_id))
+        ordinary = build_alert(await uow.referrals.get(done.referral_id))
         full = build_alert(await uow.referrals.get(done.referral_id), "full")
         urgent = build_alert(await uow.referrals.get(crisis.referral_id))
         urgent_full = build_alert(await uow.referrals.get(crisis.referral_id), "full")
