@@ -174,6 +174,14 @@ class Outbox(_Repository):
             .execution_options(populate_existing=True))
         return list(rows.scalars())
 
+    async def release(self, ids: Sequence[int], worker: str) -> None:
+        """Give back rows `worker` claimed but did not finish, so they are retried now, not after the
+        lease. Each counts as an attempt: it may have been delivered, so the notifier checks first."""
+        await self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id.in_(list(ids)), OutboxMessage.claimed_by == worker,
+                                        OutboxMessage.sent_at.is_(None))
+            .values(claimed_until=None, attempts=OutboxMessage.attempts + 1))
+
     async def pending(self) -> Sequence[OutboxMessage]:
         query = select(OutboxMessage).where(OutboxMessage.sent_at.is_(None)).order_by(OutboxMessage.id)
         return (await self.session.execute(query)).scalars().all()
