@@ -6,11 +6,7 @@ alerts go through the outbox, which honours Retry-After and owns retries, so an 
 
 from __future__ import annotations
 
-import logging
-
 from aiohttp import web
-from slack_bolt import BoltResponse
-from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
@@ -22,8 +18,6 @@ from adapters.slack.notifier import SlackNotifier
 from referbot.app import Runtime
 from referbot.desk import Desk
 from referbot.ports import Notifier
-
-log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 TIMESTAMP_HEADER = "X-Slack-Request-Timestamp"
@@ -42,7 +36,6 @@ class SlackChannel:
         service = runtime.service
         desk = Desk(runtime.database, runtime.profile, service.clock)
         Listeners(service, runtime.profile, desk).register(self.app)
-        self.app.error(_malformed_is_a_bad_request)
         self.alerts = SlackNotifier(self.client, desk, settings.alert_channel) if settings.alert_channel else None
         self._socket: AsyncSocketModeHandler | None = None
 
@@ -76,13 +69,3 @@ class SlackChannel:
             await self._socket.close_async()
             self._socket = None
 
-
-async def _malformed_is_a_bad_request(error: Exception, request: AsyncBoltRequest) -> BoltResponse | None:
-    """A payload missing what a listener reads (a forged button value, no channel) is the sender's
-    fault: 400, logged by type only since a payload carries what a referrer typed."""
-    if isinstance(error, (ValueError, TypeError, KeyError)):
-        log.warning("slack: malformed %s request: %s", request.body.get("type") if isinstance(request.body, dict) else "?",
-                    type(error).__name__)
-        return BoltResponse(status=400, body="malformed request")
-    log.error("slack: listener failed: %s", type(error).__name__, exc_info=error)
-    return None
