@@ -59,6 +59,9 @@ def test_exports_are_private_and_formula_safe(tmp_path: Path) -> None:
     assert referbot(tmp_path, "export", "sources", "-o", str(sources)).returncode == 0
     [row] = list(csv.DictReader(sources.open()))
     assert row["name"] == "'" + HOSTILE_NAME  # shown as text, never run as a formula
+    audit = json.loads(referbot(tmp_path, "audit", "--json").stdout)
+    assert [entry["target"].rsplit(":", 1)[0] for entry in audit if entry["action"] == "export"] == \
+        ["export:referrals+contact", "export:sources"]
 
 
 @pytest.mark.timeout(300)  # nine commands, each a fresh process
@@ -83,7 +86,7 @@ def test_keys_rotate_forget_purge_and_audit(tmp_path: Path) -> None:
 
     audit = json.loads(referbot(tmp_path, "audit", "--json", REFERBOT_ENCRYPTION_KEY=key).stdout)
     actions = [(entry["action"], entry["target"].split(":")[0], entry["channel"]) for entry in audit]
-    for expected in [("view", "referral", "cli"), ("export", "export", "cli"), ("rotate_keys", "values", "cli"),
+    for expected in [("view", "referral", "cli"), ("rotate_keys", "values", "cli"),
                      ("erase", "referral", "cli")]:
         assert expected in actions
     assert all(entry["actor"].startswith("cli:") for entry in audit)
