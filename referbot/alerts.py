@@ -52,10 +52,12 @@ def initials(name: str | None) -> str:
 
 
 def age_band(age: int | None) -> str:
-    """An age as a decade band (`34` → `30s`; under 18 stays exact, since fit often hinges on it)."""
+    """An age as a band (`34` → `30s`, `19` → `18-19`); under 18 stays exact, since fit often hinges on it."""
     if age is None:
         return "not given"
-    return f"age {age}" if age < 18 else f"{age // 10 * 10}s"
+    if age < 18:
+        return f"age {age}"
+    return "18-19" if age < 20 else f"{age // 10 * 10}s"
 
 
 def build_alert(referral: Referral, detail: AlertDetail = "minimal") -> Alert:

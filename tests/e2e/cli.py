@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from referbot.store import Database
 from referbot.store.encryption import Cipher
 from tests.conftest import EXAMPLE_PROFILE
 
@@ -22,6 +23,12 @@ def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env.update({"REFERBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'referbot.db'}",
                 "REFERBOT_PROFILE": str(EXAMPLE_PROFILE), "REFERBOT_ENCRYPTION_KEY": TEST_KEY, **extra})
     return env
+
+
+def cli_database(tmp_path: Path) -> Database:
+    """The database the commands use, opened with their key (to seed it or read what they wrote)."""
+    env = cli_env(tmp_path)
+    return Database(env["REFERBOT_DATABASE_URL"], Cipher.from_setting(env["REFERBOT_ENCRYPTION_KEY"]))
 
 
 def referbot(tmp_path: Path, *args: str, input: str | None = None, **env: str) -> subprocess.CompletedProcess:
