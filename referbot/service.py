@@ -125,7 +125,7 @@ class IntakeService:
             elif turn.continued and conversation.referral_id is not None:
                 await self._record_risk(uow, conversation.referral_id, turn.state, now)
             self._save_state(conversation, turn.state, now)
-            if turn.submitted or turn.crisis is not None:
+            if turn.submitted:  # (after a crisis stop the intake may go on, so its answers stay)
                 self._forget_answers(conversation)
             await uow.commit()
             if conversation.referral_id is not None and (turn.submitted or turn.crisis is not None):
@@ -168,7 +168,8 @@ class IntakeService:
         """Once the referral holds the answers, the conversation keeps only where it stands: the
         client's details then live in one place, which erasure and retention can reach."""
         conversation.answers = {}
-        conversation.state = {**conversation.state, "answers": {}, "history": [], "known": [], "draft": []}
+        conversation.state = {**conversation.state, "answers": {}, "history": [], "known": [], "draft": [],
+                              "risk_log": []}
 
     @staticmethod
     def _last_verdict(state: ConversationState) -> FitVerdict | None:
