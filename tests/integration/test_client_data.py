@@ -3,7 +3,6 @@ than the profile says, and every look, export, change and erasure audited."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import time
@@ -23,6 +22,7 @@ from referbot.stats import compute_stats
 from referbot.store import Database, UnitOfWork
 from referbot.store.encryption import Cipher, rotate_all
 from referbot.store.models import Base
+from tests.conftest import _migrate
 from tests.fakes import KeywordAssessor
 from tests.integration.test_service import ANSWERS, say
 
@@ -143,33 +143,22 @@ async def test_retention_erases_old_unconverted_referrals_and_abandoned_intakes(
     assert (await purge(encrypted, retention, clock() + timedelta(days=1))).empty
 
 
-def _upgrade(url: str) -> None:
-    async def run() -> None:
-        database = Database(url)
-        try:
-            await database.upgrade()
-        finally:
-            await database.dispose()
-
-    asyncio.run(run())
-
-
 def test_a_hundred_kills_during_the_first_start_leave_a_database_that_starts(tmp_path: Path) -> None:
     """The first `upgrade` of a new SQLite file, in a forked child killed at 100 moments spread over
     its run (the parent has imported everything, so the child starts migrating at once)."""
     started = time.monotonic()
-    _upgrade(f"sqlite+aiosqlite:///{tmp_path / 'timing.db'}")
+    _migrate(f"sqlite+aiosqlite:///{tmp_path / 'timing.db'}")
     duration = time.monotonic() - started
     url = f"sqlite+aiosqlite:///{tmp_path / 'first.db'}"
     for attempt in range(100):
         pid = os.fork()
         if pid == 0:  # the child: migrate, then leave without running the parent's cleanup
             try:
-                _upgrade(url)
+                _migrate(url)
             finally:
                 os._exit(0)
         time.sleep(duration * attempt / 100)
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-    _upgrade(url)  # starts: either nothing was built or all of it
-    _upgrade(url)
+    _migrate(url)  # starts: either nothing was built or all of it
+    _migrate(url)
