@@ -32,7 +32,7 @@ MARKERS = (CLIENT, "Quarrington", ISSUES, "555-0177", NOTE)
 
 def _answers() -> list[str]:
     answers = list(ANSWERS)
-    answers[4], answers[6], answers[14] = CLIENT, ISSUES, PHONE
+    answers[4], answers[6], answers[answers.index("(312) 555-0100")] = CLIENT, ISSUES, PHONE
     return answers
 
 
