@@ -51,6 +51,7 @@ async def forget_referral(uow: UnitOfWork, referral: Referral, *, actor: str, ch
     referral.client_name = referral.client_contact = referral.presenting_issues = referral.crisis_evidence = None
     referral.client_age = None
     referral.answers = {}
+    referral.risk = []  # screening answers and the words that raised a question; crisis_kind stays
     referral.fit = {"reasons": list((referral.fit or {}).get("reasons") or [])}
     referral.erased_at = referral.updated_at = now
     await uow.session.execute(delete(Conversation).where(Conversation.referral_id == referral.id))
