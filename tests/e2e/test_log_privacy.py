@@ -13,8 +13,9 @@ from sqlalchemy.exc import DBAPIError
 from referbot.redaction import CHATTY_LIBRARIES, install_redaction, redact, settings_secrets
 from referbot.store import UnitOfWork
 from referbot.store.models import Referral
-from tests.e2e.fake_telegram import TOKEN, FakeUser, running_bot
-from tests.e2e.test_slack import ALERTS, ANSWERS, SECRET, STAFF, Slack, api, button, slack  # noqa: F401 (fixtures)
+from tests.e2e.fake_telegram import TOKEN, FakeUser, running_bot, telegram_settings
+from tests.e2e.test_slack import (ALERTS, ANSWERS, SECRET, STAFF, Slack, api, button, slack,  # noqa: F401 (fixtures)
+                                  slack_settings)
 
 CLIENT, ISSUE, PHONE = "Zebediah Quarrington", "panic attacks since the flood", "(312) 555-0177"
 
@@ -54,7 +55,7 @@ def _client_answers() -> list[str]:
 
 async def test_verbose_logs_hold_no_client_data_or_secrets(slack: Slack, logs: io.StringIO, database, profile,  # noqa: F811
                                                            clock) -> None:
-    install_redaction(settings_secrets(slack.runtime.settings))
+    install_redaction(settings_secrets(slack.runtime.settings, [slack_settings(slack.api.url)]))
     for text in ["hi", *_client_answers()]:
         await slack.send.dm("UREFERRER", text)
     await slack.worker().run_once()
@@ -66,7 +67,7 @@ async def test_verbose_logs_hold_no_client_data_or_secrets(slack: Slack, logs: i
     await telegram_api.start()
     try:
         async with running_bot(database, profile, clock, telegram_api) as channel:
-            install_redaction(settings_secrets(channel.runtime.settings))
+            install_redaction(settings_secrets(channel.runtime.settings, [telegram_settings(telegram_api)]))
             referrer = FakeUser(telegram_api, 777)
             for text in ["/start", *_client_answers()[:7]]:
                 await referrer.say(text)

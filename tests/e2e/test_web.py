@@ -22,6 +22,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from referbot.store import Database, UnitOfWork
+from referbot.store.encryption import Cipher
 from referbot.views import referral_view
 from tests.conftest import pg_server_psql
 from tests.e2e.browser import Referrer, WebServer, chromium, close
@@ -68,7 +69,7 @@ def referrer(driver: WebDriver, server: WebServer, request: pytest.FixtureReques
 def referrals(server: WebServer, client: str | None = None) -> list[dict[str, Any]]:
     """The web referrals in the server's database (for one client name, if given)."""
     async def read() -> list[dict[str, Any]]:
-        database = Database(server.env["REFERBOT_DATABASE_URL"])
+        database = Database(server.env["REFERBOT_DATABASE_URL"], Cipher.from_setting(server.env["REFERBOT_ENCRYPTION_KEY"]))
         try:
             async with UnitOfWork(database) as uow:
                 return [referral_view(r) for r in await uow.referrals.list(limit=1000)]
