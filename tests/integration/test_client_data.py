@@ -13,9 +13,11 @@ import pytest
 from sqlalchemy import text
 
 from referbot.audit import AuditAction, entries
+from referbot.desk import Desk
 from referbot.domain import Inbound, ReferralStatus
 from referbot.engine import load_flow
 from referbot.erasure import forget_referral_by_id, forget_source_named, purge
+from referbot.errors import NotFound
 from referbot.referrals import set_referral_status
 from referbot.service import IntakeService
 from referbot.stats import compute_stats
@@ -120,6 +122,21 @@ async def test_forget_leaves_no_marker_and_stats_still_count(encrypted: Database
     assert (AuditAction.STATUS_CHANGE.value, f"referral:{referral_id}:contacted") in actions
     assert (AuditAction.ERASE.value, f"referral:{referral_id}") in actions
     assert any(action == AuditAction.ERASE.value and target.startswith("source:") for action, target in actions)
+
+
+async def test_staff_looks_at_a_record_through_the_desk_are_audited_per_channel(encrypted: Database, profile,
+                                                                                clock) -> None:
+    """Slack's Details button and `/referbot referral N`, Telegram's `/referral N`: all go through the
+    desk, so each look is recorded under the staff member's id and channel (and a miss is not)."""
+    referral_id = await _referral(encrypted, profile, clock)
+    desk = Desk(encrypted, profile, clock)
+    assert (await desk.referral(referral_id, by="slack:U0STAFF"))["client_name"] == CLIENT
+    await desk.referral(referral_id, by="telegram:4242")
+    with pytest.raises(NotFound):
+        await desk.referral(referral_id + 100, by="slack:U0STAFF")
+    views = [(e.actor, e.target, e.channel) for e in await entries(encrypted) if e.action == AuditAction.VIEW.value]
+    assert views == [("slack:U0STAFF", f"referral:{referral_id}", "slack"),
+                     ("telegram:4242", f"referral:{referral_id}", "telegram")]
 
 
 async def test_retention_erases_old_unconverted_referrals_and_abandoned_intakes(encrypted: Database, profile,
