@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.console import outcome_json, parse_json_line
+from referbot.cli.console import outcome_json, parse_json_line
 from referbot.domain import Command, ConversationStatus, Inbound
 from referbot.engine import ConversationState, load_flow
 from referbot.limits import CONTACT_LENGTH, MAX_ANSWER_LENGTH, clean_identifier, clean_inbound, clean_text
