@@ -127,11 +127,11 @@ class Listeners:
 
     async def on_error(self, error: Exception, body: dict[str, Any], client: AsyncWebClient) -> BoltResponse | None:
         """A press on a record that no longer exists, or a forged button value, gets an ephemeral
-        note. A payload missing what a listener reads (no channel, no user) is the sender's fault:
+        note and a 200 (Bolt answers 500 for any listener error unless told otherwise). A payload missing what a listener reads (no channel, no user) is the sender's fault:
         400, never 500. Both are logged by type only, since a payload carries what a referrer typed."""
         if isinstance(error, (NotFound, BadRequest)):
             await self._refuse(client, body, escape(error))
-            return None
+            return BoltResponse(status=200, body="")  # answered: Slack must not show the press as failed
         if isinstance(error, (ValueError, TypeError, KeyError)):
             log.warning("slack: malformed %s request: %s", body.get("type") if isinstance(body, dict) else "?",
                         type(error).__name__)
