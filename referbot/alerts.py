@@ -9,10 +9,13 @@ that raised it. Channels only format these plain-text facts and escape them thei
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from referbot.store.models import Referral
 from referbot.matching import issue_label
 from referbot.views import referral_view, short_name, words
+
+AlertDetail = Literal["minimal", "full"]
 
 VERDICT_LABELS = {"good_fit": "Good fit", "possible_fit": "Possible fit", "not_a_fit": "Not a fit",
                   "crisis": "Crisis"}
@@ -42,20 +45,43 @@ class Alert:
     crisis_evidence: str | None = None
 
 
-def build_alert(referral: Referral) -> Alert:
-    """The alert for a referral, from its staff-safe view (plus the referrer's contact in a crisis)."""
+def initials(name: str | None) -> str:
+    """`Jane Quinn Doe` → `J. Q. D.`: enough to tell two referrals apart, nothing to look up."""
+    parts = [part for part in (name or "").split() if part[0].isalpha()]
+    return " ".join(f"{part[0].upper()}." for part in parts) or "not given"
+
+
+def age_band(age: int | None) -> str:
+    """An age as a band (`34` → `30s`, `19` → `18-19`); under 18 stays exact, since fit often hinges on it."""
+    if age is None:
+        return "not given"
+    if age < 18:
+        return f"age {age}"
+    return "18-19" if age < 20 else f"{age // 10 * 10}s"
+
+
+def build_alert(referral: Referral, detail: AlertDetail = "minimal") -> Alert:
+    """The alert for a referral, from its staff-safe view (plus the referrer's contact in a crisis).
+
+    `minimal` (the default) carries initials, an age band, issue categories, fit and urgency, and
+    leaves crisis words out; `full` (a practice with a business associate agreement with its chat
+    provider) shows the first name, exact age and crisis words. The rest is on request, audited."""
     view = referral_view(referral, full=False)
     source = view["source"] or "unknown"
     if view["source_type"]:
         source += f" ({words(view['source_type'])})"
-    age = view["client_age"] if view["client_age"] is not None else "not given"
+    if detail == "full":
+        age = view["client_age"] if view["client_age"] is not None else "not given"
+        client = f"{short_name(view['client_name'])}, age {age}"
+    else:
+        client = f"{initials(view['client_name'])}, {age_band(view['client_age'])}"
     facts = (("Source", source),
-             ("Client", f"{short_name(view['client_name'])}, age {age}"),
+             ("Client", client),
              ("Issues", ", ".join(issue_label(issue["id"]) for issue in view["issues"]) or "none recognised"),
              ("Fit", VERDICT_LABELS.get(view["verdict"], words(view["verdict"]))),
              ("Urgency", words(view["urgency"])),
              ("Came via", view["channel"]),
-             *risk_facts(referral))
+             *risk_facts(referral, detail))
     reasons = tuple((view["fit"] or {}).get("reasons") or ())
     kind = CRISIS_KIND_LABELS.get(referral.crisis_kind or "", "")
     if not referral.crisis:
@@ -72,12 +98,15 @@ def build_alert(referral: Referral) -> Alert:
     title = f"URGENT: possible crisis ({kind or 'kind not recorded'}) in referral #{referral.id}"
     if any(entry.get("event") == "not_an_emergency" for entry in referral.risk or []):
         title += "; the referrer later said it was not an emergency"
-    return Alert(referral.id, True, title, facts, reasons, call_back, referral.crisis_evidence)
+    return Alert(referral.id, True, title, facts, reasons, call_back,
+                 referral.crisis_evidence if detail == "full" else None)
 
 
-def risk_facts(referral: Referral) -> tuple[tuple[str, str], ...]:
+def risk_facts(referral: Referral, detail: AlertDetail = "full") -> tuple[tuple[str, str], ...]:
     """What the intake learnt about danger, for staff: the screening answer, safety questions and
-    how they were answered, a crisis stop the referrer called a false alarm, and past risk."""
+    how they were answered, a crisis stop the referrer called a false alarm, and past risk.
+    `minimal` leaves out the referrer's words (they are the client's story), keeping what happened."""
+    quoted = detail == "full"
     facts: list[tuple[str, str]] = []
     for entry in referral.risk or []:
         event = entry.get("event")
@@ -85,9 +114,10 @@ def risk_facts(referral: Referral) -> tuple[tuple[str, str], ...]:
             facts.append(("Risk now", f"referrer answered \"{entry.get('answer')}\": review urgently"))
         elif event == "safety_question":
             said = _SAFETY_ANSWERS.get(entry.get("answer"), entry.get("answer"))
-            facts.append(("Safety check", f"asked about \"{entry.get('evidence')}\"; the referrer {said}"))
+            about = f"asked about \"{entry.get('evidence')}\"" if quoted else "asked (words in the details)"
+            facts.append(("Safety check", f"{about}; the referrer {said}"))
         elif event == "not_an_emergency":
             facts.append(("After the crisis stop", "the referrer said it was not an emergency and went on"))
         elif event == "history":
-            facts.append(("Past risk", str(entry.get("evidence"))))
+            facts.append(("Past risk", str(entry.get("evidence")) if quoted else "noted (see the details)"))
     return tuple(facts)

@@ -17,8 +17,9 @@ from referbot.engine import load_flow
 from referbot.ports import Assessor
 from referbot.profile import Profile, load_profile
 from referbot.service import Clock, IntakeService, utcnow
-from referbot.settings import Settings, load_settings
+from referbot.settings import Settings, SettingsError, load_settings
 from referbot.store import Database
+from referbot.store.encryption import KEY_VARIABLE, Cipher
 
 
 @dataclass
@@ -58,14 +59,24 @@ class LazyMatcher:
 
     def assess(self, profile: Profile, facts: IntakeFacts) -> FitAssessment:
         return self._built().assess(profile, facts)
+def storage_cipher(settings: Settings, *, stores_client_data: bool) -> Cipher | None:
+    """The key client data is encrypted with. A command that takes in new referrals refuses to run
+    without one unless plaintext storage was explicitly allowed (the console demo does)."""
+    cipher = Cipher.from_setting(settings.encryption_key.get_secret_value() if settings.encryption_key else None)
+    if cipher is None and stores_client_data and not settings.allow_plaintext:
+        raise SettingsError(f"{KEY_VARIABLE} is not set, so clients' details would be stored unencrypted. "
+                            "Run `referbot keys generate` and put the key in .env "
+                            "(or set REFERBOT_ALLOW_PLAINTEXT=true for a demo with made-up clients).")
+    return cipher
 
 
 @asynccontextmanager
-async def open_runtime(*, upgrade: bool = True, clock: Clock = utcnow) -> AsyncIterator[Runtime]:
+async def open_runtime(*, upgrade: bool = True, clock: Clock = utcnow,
+                       stores_client_data: bool = False) -> AsyncIterator[Runtime]:
     """Open the database (migrating it first unless told not to) and wire the service."""
     settings, profile = load_config()
     alerting = alerts_reach_staff(profile, configure())  # crisis replies promise an alert only if one goes out
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, storage_cipher(settings, stores_client_data=stores_client_data))
     try:
         if upgrade:
             await database.upgrade()

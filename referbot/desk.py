@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from referbot.alerts import Alert, build_alert
+from referbot.audit import AuditAction, record
 from referbot.domain import ReferralStatus
 from referbot.errors import BadRequest
 from referbot.profile import Profile
 from referbot.referrals import UnknownReferral, set_referral_status
 from referbot.service import Clock
 from referbot.store import Database, UnitOfWork
+from referbot.store.models import Referral
 from referbot.views import referral_view, source_view
 
 #: Months the chart shows unless asked otherwise, and the most it will draw.
@@ -78,13 +80,13 @@ class OpenWork:
 def chart_months(argument: str | None) -> int:
     """`/chart 6` → 6; anything else (nothing, words, 0, 500) → the default of 12."""
     text = (argument or "").strip()
-    return int(text) if text.isdigit() and 1 <= int(text) <= MAX_CHART_MONTHS else CHART_MONTHS
+    return int(text) if text.isdecimal() and 1 <= int(text) <= MAX_CHART_MONTHS else CHART_MONTHS
 
 
 def referral_number(argument: str | None) -> int:
     """`12` or `#12` → 12; BadRequest otherwise."""
     text = (argument or "").strip().lstrip("#")
-    if not text.isdigit():
+    if not text.isdecimal():
         raise BadRequest("Give the referral's number, e.g. referral 12.")
     return int(text)
 
@@ -128,12 +130,15 @@ class Desk:
 
         return render_nudges(await self.nudges())
 
-    async def referral(self, referral_id: int) -> dict[str, Any]:
-        """The whole record (client contact, free text, all answers): staff only. NotFound if purged."""
+    async def referral(self, referral_id: int, *, by: str) -> dict[str, Any]:
+        """The whole record (client contact, free text, all answers) for staff member `by`
+        (`slack:U…`, `telegram:42`): every look is audited under that name. NotFound if purged."""
         async with UnitOfWork(self.database) as uow:
             referral = await uow.referrals.get(referral_id)
             if referral is None:
                 raise UnknownReferral(f"No referral #{referral_id}.")
+            record(uow, by, AuditAction.VIEW, f"referral:{referral_id}", by.partition(":")[0], self.clock())
+            await uow.commit()
             return referral_view(referral, full=True, zone=self.zone)
 
     async def card(self, referral_id: int) -> Card | None:
@@ -147,8 +152,10 @@ class Desk:
         referral = await set_referral_status(self.database, referral_id, status, by=by, now=self.clock())
         return self._card(referral)
 
-    def _card(self, referral: Any) -> Card:
-        return Card(build_alert(referral), referral_view(referral, full=False, zone=self.zone))
+    def _card(self, referral: Referral) -> Card:
+        """The alert carries what the profile's `privacy: alerts:` allows (minimal or full)."""
+        return Card(build_alert(referral, self.profile.privacy.alerts),
+                    referral_view(referral, full=False, zone=self.zone))
 
     async def act_on_nudge(self, nudge_id: int, action: str, *, by: str, days: int | None = None) -> Any:
         """Done / snooze / skip; returns the nudge as it now stands. UnknownNudge, or BadRequest."""

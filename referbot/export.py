@@ -23,6 +23,7 @@ from referbot.views import iso_local, referral_view, source_view
 KINDS = ("referrals", "sources", "touchpoints")
 FORMATS = ("csv", "json")
 LIST_SEPARATOR = ";"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 REFERRAL_COLUMNS = ("id", "created_at", "status", "verdict", "crisis", "crisis_kind", "urgent_review", "channel",
                     "source", "source_type",
@@ -36,6 +37,14 @@ TOUCHPOINT_COLUMNS = ("id", "at", "source_id", "source", "kind", "referral_id", 
 
 class UnknownExport(BadRequest):
     """An export kind or format that does not exist."""
+
+
+def inert_cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet shows as text: a referrer named `=HYPERLINK(…)` must not become a
+    formula, so text starting with = + - @ (or a tab or carriage return) gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _joined(items: Iterable[str]) -> str:
@@ -106,7 +115,7 @@ def write_export(rows: list[dict[str, Any]], columns: tuple[str, ...], fmt: str,
     if fmt == "csv":
         writer = csv.DictWriter(stream, fieldnames=columns)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({key: inert_cell(value) for key, value in row.items()} for row in rows)
     elif fmt == "json":
         json.dump(rows, stream, ensure_ascii=False, indent=2)
         stream.write("\n")

@@ -38,6 +38,8 @@ class OutboxWorker:
         self.lease = lease
         self.worker_id = worker_id or f"worker-{secrets.token_hex(4)}"
         self._wake = asyncio.Event()
+        #: Rows this worker claimed and has not yet recorded as sent or rescheduled.
+        self._held: set[int] = set()
 
     def _notifier_for(self, kind: OutboxKind) -> Notifier | None:
         return next((n for n in self.notifiers if n.accepts(kind)), None)
@@ -51,14 +53,35 @@ class OutboxWorker:
         kinds = [k.value for k in OutboxKind if self._notifier_for(k) is not None]
         if not kinds:
             return 0
+        await self.release_held()
         async with UnitOfWork(self.database) as uow:
             claimed = await uow.outbox.claim(self.worker_id, self.clock(), self.lease, kinds=kinds)
             await uow.commit()
+        self._held.update(row.id for row in claimed)
         for row in claimed:
             await self._deliver(row)
+            self._held.discard(row.id)
         return len(claimed)
 
+    async def release_held(self) -> None:
+        """Give back claims a failed round left behind (the database went away between claiming and
+        recording), so a crisis alert waits for the database, not for the lease to run out."""
+        if self._held:
+            async with UnitOfWork(self.database) as uow:
+                await uow.outbox.release(sorted(self._held), self.worker_id)
+                await uow.commit()
+            self._held.clear()
+
     async def run_forever(self, interval: float = 1.0) -> None:
+        try:
+            await self._run_forever(interval)
+        finally:  # stopping (or crashing) hands unfinished claims back at once
+            try:
+                await self.release_held()
+            except Exception:  # the lease still ends; nothing is lost
+                log.warning("outbox worker: could not release %d claim(s) on stop", len(self._held))
+
+    async def _run_forever(self, interval: float) -> None:
         while True:
             try:
                 while await self.run_once():

@@ -320,6 +320,24 @@ class NudgeRules(_Model):
     lapsed_source: LapsedSourceRule = Field(default_factory=LapsedSourceRule)
 
 
+class Retention(_Model):
+    """How long client details are kept (`privacy: retention:`); `null` keeps them until `forget`."""
+
+    #: Client details of referrals that did not become clients are erased this many days after arrival.
+    client_details_days: int | None = Field(90, ge=1, le=3650)
+    #: Intakes a referrer started and never sent are deleted after this many days without a reply.
+    abandoned_intake_days: int | None = Field(30, ge=1, le=3650)
+
+
+class Privacy(_Model):
+    """What alerts carry and how long client data is kept (`privacy:` in practice.yaml)."""
+
+    #: `minimal`: initials, age band, issue categories, fit, urgency; details on request, to staff,
+    #: audited. `full` adds the first name, exact age and crisis words (for practices with a BAA with Slack).
+    alerts: Literal["minimal", "full"] = "minimal"
+    retention: Retention = Field(default_factory=Retention)
+
+
 class Profile(_Model):
     practice: PracticeInfo
     clinicians: list[Clinician]
@@ -337,6 +355,7 @@ class Profile(_Model):
         """What loading changed or doubted (a specialty read as an issue id, a custom specialty), one
         line each with file and line, for `referbot check` and the start-up log."""
         return self._notes
+    privacy: Privacy = Field(default_factory=Privacy)
 
     @field_validator("clinicians")
     @classmethod

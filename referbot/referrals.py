@@ -8,12 +8,14 @@ audit log).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Sequence
 
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import select
 
+from referbot.audit import AuditAction, record
 from referbot.domain import FitVerdict, ReferralStatus, TouchpointKind
 from referbot.errors import BadRequest, NotFound
 from referbot.ports import Assessor
@@ -63,8 +65,10 @@ def check_transition(current: ReferralStatus, wanted: ReferralStatus, *, force: 
 async def record_change(uow: UnitOfWork, referral: Referral, *, by: str, now: datetime,
                         status: ReferralStatus | None = None, field: str | None = None, old: Any = None,
                         new: Any = None, note: str | None = None, forced: bool = False) -> None:
-    """Write down one change of a referral (a new status, or a field's old and new value): the only
-    place referral changes are recorded, so an audit log hooks in here."""
+    """Write down one change of a referral (a new status, or a field's old and new value), and audit
+    it: the only place referral changes are recorded."""
+    action, what = (AuditAction.STATUS_CHANGE, status.value) if status is not None else (AuditAction.CORRECTION, field)
+    record(uow, by, action, f"referral:{referral.id}:{what}", by.partition(":")[0], now)
     if status is not None:
         referral.status = status.value
         if referral.first_contact_at is None and status is not ReferralStatus.NEW:
@@ -252,15 +256,7 @@ async def find_referrals(uow: UnitOfWork, filters: Filters) -> Sequence[Referral
     and contact, the referrer's words, the issues, the source's name and organisation, and the
     answers; a number also finds the referral with that id."""
     query = (select(Referral).outerjoin(Source, Source.id == Referral.source_id)
-             .order_by(Referral.created_at.desc(), Referral.id.desc()).limit(filters.limit))
-    if filters.text:
-        needle = filters.text.strip().lower()
-        columns = (Referral.client_name, Referral.client_contact, Referral.presenting_issues, Source.name,
-                   Source.organisation, cast(Referral.issues, String), cast(Referral.answers, String))
-        matches = [func.lower(column).contains(needle, autoescape=True) for column in columns]
-        if needle.lstrip("#").isdigit():
-            matches.append(Referral.id == int(needle.lstrip("#")))
-        query = query.where(or_(*matches))
+             .order_by(Referral.created_at.desc(), Referral.id.desc()))
     if filters.statuses:
         query = query.where(Referral.status.in_([s.value for s in filters.statuses]))
     if filters.source_ids:
@@ -269,4 +265,20 @@ async def find_referrals(uow: UnitOfWork, filters: Filters) -> Sequence[Referral
         query = query.where(Referral.created_at >= filters.since)
     if filters.verdicts:
         query = query.where(Referral.verdict.in_([v.value for v in filters.verdicts]))
-    return (await uow.session.execute(query)).scalars().all()
+    if not filters.text:
+        return (await uow.session.execute(query.limit(filters.limit))).scalars().all()
+    # Client names, contacts and words are encrypted at rest, so text is matched after decryption
+    # rather than in SQL (a practice's referrals number in the thousands, not millions).
+    needle = filters.text.strip().lower()
+    found = [r for r in (await uow.session.execute(query)).scalars() if _mentions(r, needle)]
+    return found[:filters.limit]
+
+
+def _mentions(referral: Referral, needle: str) -> bool:
+    if needle.lstrip("#").isdecimal() and referral.id == int(needle.lstrip("#")):
+        return True
+    source = referral.source
+    texts = (referral.client_name, referral.client_contact, referral.presenting_issues,
+             source.name if source else None, source.organisation if source else None,
+             json.dumps(referral.issues, ensure_ascii=False), json.dumps(referral.answers, ensure_ascii=False))
+    return any(needle in text.lower() for text in texts if text)

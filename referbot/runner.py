@@ -14,6 +14,7 @@ from typing import Awaitable, Callable, Iterable, Sequence
 from referbot.app import Runtime
 from referbot.channels import Channel, Configured, RunningChannel, enabled
 from referbot.domain import OutboxKind
+from referbot.erasure import purge
 from referbot.http import HttpServer, health_app
 from referbot.nudger import run_nudger
 from referbot.outbox import OutboxWorker
@@ -45,7 +46,8 @@ async def serve(runtime: Runtime, configured: Sequence[Configured], *,
     needs_http = [c.mount(web_app) for c in channels]
     server = HttpServer(web_app, runtime.settings.http_host, runtime.settings.http_port) if any(needs_http) else None
     background = [asyncio.create_task(worker.run_forever(), name="outbox"),
-                  asyncio.create_task(_forget_old_deliveries(runtime), name="housekeeping")]
+                  asyncio.create_task(_forget_old_deliveries(runtime), name="housekeeping"),
+                  asyncio.create_task(_apply_retention(runtime), name="retention")]
     if any(n.accepts(OutboxKind.NUDGE) for n in worker.notifiers):  # nudges wait in the database until then
         background.append(asyncio.create_task(
             run_nudger(runtime.database, runtime.profile, runtime.service.clock, on_enqueued=worker.wake), name="nudger"))
@@ -80,6 +82,19 @@ async def _forget_old_deliveries(runtime: Runtime, every: float = 3600.0,
                 await uow.commit()
         except Exception:  # housekeeping must never take the bot down
             log.exception("could not purge old delivery ids")
+        await asyncio.sleep(every)
+
+
+async def _apply_retention(runtime: Runtime, every: float = 86400.0) -> None:
+    """The profile's retention rules, at start and then daily (`referbot purge` does the same now)."""
+    while True:
+        try:
+            plan = await purge(runtime.database, runtime.profile.privacy.retention, runtime.service.clock())
+            if not plan.empty:
+                log.info("retention: erased %d referral(s), deleted %d abandoned intake(s)",
+                         len(plan.referral_ids), plan.abandoned_intakes)
+        except Exception:  # housekeeping must never take the bot down; tomorrow tries again
+            log.exception("retention: could not apply the retention rules")
         await asyncio.sleep(every)
 
 

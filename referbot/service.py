@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from referbot.domain import (Command, ConversationStatus, CrisisKind, FitAssessment, FitVerdict, Inbound,
-                             IntakeFacts, OutboxKind, ReferralStatus, Reply, RiskAssessment, SourceType,
+                             IntakeFacts, IssueMatch, OutboxKind, ReferralStatus, Reply, RiskAssessment, SourceType,
                              TouchpointKind)
 from referbot.engine import ConversationState, Engine, Flow, Turn
+from referbot.limits import clean_inbound
 from referbot.messages import crisis_message, verdict_message
 from referbot.ports import Assessor
 from referbot.profile import Profile
@@ -53,6 +54,12 @@ def intake_facts(answers: dict[str, Any], assessor: Assessor) -> IntakeFacts:
         language=answers.get("language"), urgency=answers.get("urgency"))
 
 
+def issue_record(matches: Iterable[IssueMatch]) -> list[dict[str, Any]]:
+    """Issue ids and scores for the plain `issues` column that stats read; the words they were seen
+    in are the referrer's text about the client, which stays only in the encrypted columns."""
+    return [{"id": match.id, "score": round(match.score, 1)} for match in matches]
+
+
 def fit_record(assessment: FitAssessment) -> dict[str, Any]:
     return {
         "reasons": list(assessment.reasons),
@@ -80,7 +87,9 @@ class IntakeService:
 
     async def handle(self, inbound: Inbound) -> Outcome:
         """Handle one event exactly once. Concurrent first messages of one user race on a unique
-        constraint; the loser retries and then sees the winner's state (or its event id)."""
+        constraint; the loser retries and then sees the winner's state (or its event id). Every
+        event is first cleaned to what the storage can hold, whichever channel it came from."""
+        inbound = clean_inbound(inbound)
         for attempt in range(3):
             try:
                 return await self._handle_once(inbound)
@@ -116,6 +125,8 @@ class IntakeService:
             elif turn.continued and conversation.referral_id is not None:
                 await self._record_risk(uow, conversation.referral_id, turn.state, now)
             self._save_state(conversation, turn.state, now)
+            if turn.submitted:  # (after a crisis stop the intake may go on, so its answers stay)
+                self._forget_answers(conversation)
             await uow.commit()
             if conversation.referral_id is not None and (turn.submitted or turn.crisis is not None):
                 self.on_alert()
@@ -153,6 +164,14 @@ class IntakeService:
         conversation.updated_at = now
 
     @staticmethod
+    def _forget_answers(conversation: Conversation) -> None:
+        """Once the referral holds the answers, the conversation keeps only where it stands: the
+        client's details then live in one place, which erasure and retention can reach."""
+        conversation.answers = {}
+        conversation.state = {**conversation.state, "answers": {}, "history": [], "known": [], "draft": [],
+                              "risk_log": []}
+
+    @staticmethod
     def _last_verdict(state: ConversationState) -> FitVerdict | None:
         return FitVerdict.CRISIS if state.status is ConversationStatus.CRISIS else None
 
@@ -173,10 +192,10 @@ class IntakeService:
         if turn.crisis is None:
             facts = intake_facts(answers, self.assessor)
             assessment = self.assessor.assess(self.profile, facts)
-            issues, verdict, fit = [m.to_dict() for m in facts.issues], assessment.verdict, fit_record(assessment)
+            issues, verdict, fit = issue_record(facts.issues), assessment.verdict, fit_record(assessment)
         else:
             text = answers.get("presenting_issues") or ""
-            issues, verdict, fit = [m.to_dict() for m in self.assessor.find_issues(text)], FitVerdict.CRISIS, {}
+            issues, verdict, fit = issue_record(self.assessor.find_issues(text)), FitVerdict.CRISIS, {}
         consent = bool(answers.get("consent_to_contact"))
         fields = dict(
             client_name=answers.get("client_name"), client_age=answers.get("client_age"),
@@ -220,23 +239,28 @@ class IntakeService:
 
     async def _source_for(self, uow: UnitOfWork, conversation: Conversation, answers: dict[str, Any],
                           now: datetime) -> Source | None:
-        """Who sent this: the chat identity we know, else the tracking link they came by, else the
-        contact details they gave, else a new source. The identity is linked for next time."""
+        """Who sent this: the chat identity we know, else the tracking link they came by, else a new
+        source from what they told us.
+
+        Only a source this identity already belongs to, or one made from its own answers, is linked
+        to it for next time. A typed email or a tracking link (printed on cards anyone may hold)
+        credits a referral but never makes a stranger "the same person": otherwise they would be
+        welcomed back by someone else's name and shown that referrer's details. A typed contact
+        that matches another source makes a separate source, for staff to merge."""
         source = await uow.sources.by_identity(conversation.channel, conversation.user_id)
-        if source is None and conversation.source_code:
-            source = await uow.sources.by_code(conversation.source_code)
-        contact = answers.get("referrer_contact")
-        if source is None and contact:
-            source = await uow.sources.by_contact(contact)
-        name = answers.get("referrer_name")
-        if source is None:
-            if not name:
-                return None
-            source = await uow.sources.create(
-                name=name, type=SourceType(answers.get("referrer_role") or "other"), now=now,
-                organisation=answers.get("referrer_organisation"), contact=contact)
-        else:
+        if source is not None:
             self._refresh_source(source, answers)
+            return source
+        if conversation.source_code:
+            credited = await uow.sources.by_code(conversation.source_code)
+            if credited is not None:
+                return credited
+        name = answers.get("referrer_name")
+        if not name:
+            return None
+        source = await uow.sources.create(
+            name=name, type=SourceType(answers.get("referrer_role") or "other"), now=now,
+            organisation=answers.get("referrer_organisation"), contact=answers.get("referrer_contact"))
         await uow.sources.link_identity(source, conversation.channel, conversation.user_id)
         return source
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from referbot.errors import ConfigError
@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     profile: Path = Field(Path("practice.yaml"), alias="REFERBOT_PROFILE")
     http_host: str = Field("127.0.0.1", alias="REFERBOT_HTTP_HOST")
     http_port: int = Field(8080, alias="REFERBOT_HTTP_PORT", ge=1, le=65535)
+
+    #: Fernet keys, comma-separated: the first encrypts, all decrypt (`referbot keys generate`).
+    encryption_key: SecretStr | None = Field(None, alias="REFERBOT_ENCRYPTION_KEY")
+    #: Store client details unencrypted when no key is set (the console demo); off by default.
+    allow_plaintext: bool = Field(False, alias="REFERBOT_ALLOW_PLAINTEXT")
 
 
 def load_settings(kind: type[S] = Settings) -> S:  # type: ignore[assignment]

@@ -21,6 +21,7 @@ from referbot.desk import Desk
 from referbot.ports import Notifier
 
 EVENTS_PATH = "/slack/events"
+TIMESTAMP_HEADER = "X-Slack-Request-Timestamp"
 
 
 class SlackChannel:
@@ -54,7 +55,14 @@ class SlackChannel:
         return True
 
     async def _handle(self, request: web.Request) -> web.Response:
-        return await to_aiohttp_response(await self.app.async_dispatch(await to_bolt_request(request)))
+        """Bolt verifies the signature; what Bolt cannot parse is answered 4xx here, never 500."""
+        if not request.headers.get(TIMESTAMP_HEADER, "").isdecimal():
+            return web.Response(status=401, text="bad request timestamp")
+        try:
+            bolt_request = await to_bolt_request(request)
+        except (ValueError, TypeError, KeyError, RecursionError):
+            return web.Response(status=400, text="malformed request")
+        return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
     async def start(self) -> None:
         if self.socket_mode:
@@ -65,3 +73,4 @@ class SlackChannel:
         if self._socket is not None:
             await self._socket.close_async()
             self._socket = None
+

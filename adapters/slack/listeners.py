@@ -10,9 +10,11 @@ delivery still counts.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
+from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -25,6 +27,8 @@ from referbot.domain import Command, Inbound, ReferralStatus
 from referbot.errors import BadRequest, NotFound
 from referbot.profile import Profile
 from referbot.service import IntakeService
+
+log = logging.getLogger(__name__)
 
 CHANNEL = "slack"
 _LINK = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
@@ -57,6 +61,14 @@ def is_referrer_message(event: dict[str, Any]) -> bool:
     """A person's own new message in a DM with the bot (not an edit, a join, or the bot itself)."""
     return event.get("channel_type") == "im" and not event.get("bot_id") and not event.get("subtype") \
         and bool(event.get("user"))
+
+
+def record_id(value: Any) -> int:
+    """A referral or nudge id from a button value; anything else (a forged press) is a BadRequest,
+    which the error handler answers politely instead of failing with a 500."""
+    if not isinstance(value, str) or not value.isdecimal() or len(value) > 9:
+        raise BadRequest("That button does not match any referral or nudge.")
+    return int(value)
 
 
 def _answered(message: dict[str, Any], chosen: str) -> list[dict[str, Any]]:
@@ -113,13 +125,20 @@ class Listeners:
     async def refuse_command(self, ack: Any) -> None:
         await ack(text=NOT_PERMITTED)
 
-    async def on_error(self, error: Exception, body: dict[str, Any], client: AsyncWebClient, logger: Any) -> None:
-        """A press on a record that no longer exists, or a status move the lifecycle refuses, gets an
-        ephemeral note; anything else is logged."""
+    async def on_error(self, error: Exception, body: dict[str, Any], client: AsyncWebClient) -> BoltResponse | None:
+        """A press on a record that no longer exists, a status move the lifecycle refuses, or a forged
+        button value gets an ephemeral note and a 200 (Bolt answers 500 for any listener error unless
+        told otherwise). A payload missing what a listener reads (no channel, no user) is the sender's
+        fault: 400, never 500. Both are logged by type only, since a payload carries what a referrer typed."""
         if isinstance(error, (NotFound, BadRequest)):
             await self._refuse(client, body, escape(error))
-        else:
-            logger.error("slack: listener failed", exc_info=error)
+            return BoltResponse(status=200, body="")  # answered: Slack must not show the press as failed
+        if isinstance(error, (ValueError, TypeError, KeyError)):
+            log.warning("slack: malformed %s request: %s", body.get("type") if isinstance(body, dict) else "?",
+                        type(error).__name__)
+            return BoltResponse(status=400, body="malformed request")
+        log.error("slack: listener failed: %s", type(error).__name__, exc_info=error)
+        return None
 
     async def converse(self, client: AsyncWebClient, channel: str, inbound: Inbound) -> bool:
         """One intake turn; the replies go back to the DM. False if this delivery was seen before."""
@@ -149,14 +168,15 @@ class Listeners:
     async def on_status(self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         status = ReferralStatus(action["action_id"].removeprefix(STATUS_ACTION_PREFIX))
-        card = await self.desk.set_status(int(action["value"]), status, by=f"{CHANNEL}:{body['user']['id']}")
+        card = await self.desk.set_status(record_id(action["value"]), status, by=f"{CHANNEL}:{body['user']['id']}")
         text, blocks = alert_message(card, self.profile)
         await client.chat_update(channel=body["channel"]["id"], ts=body["message"]["ts"], text=text, blocks=blocks)
 
     async def on_details(self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        referral_id = int(action["value"])
-        details = referral_details(await self.desk.referral(referral_id), self.profile)
+        referral_id = record_id(action["value"])
+        details = referral_details(await self.desk.referral(referral_id, by=f"{CHANNEL}:{body['user']['id']}"),
+                                   self.profile)
         await client.chat_postEphemeral(channel=body["channel"]["id"], user=body["user"]["id"],
                                         text=fallback(f"Referral #{referral_id}"), blocks=sections(details))
 
@@ -165,7 +185,7 @@ class Listeners:
         name, days = parse_nudge_action(action["action_id"])
         user_id = body["user"]["id"]
         by = f"{CHANNEL}:{user_id}"
-        nudge = await self.desk.act_on_nudge(int(action["value"]), name, by=by, days=days)
+        nudge = await self.desk.act_on_nudge(record_id(action["value"]), name, by=by, days=days)
         if (body.get("container") or {}).get("type") == "view":
             await client.views_publish(user_id=user_id, view=home_view(await self.desk.open_work(), self.profile))
             return
@@ -179,7 +199,7 @@ class Listeners:
             await ack(text="Sending the chart to you in a direct message.")
             await self.send_chart(client, command["user_id"], argument)
             return
-        await ack(text=await command_answer(self.desk, command.get("text") or ""))
+        await ack(text=await command_answer(self.desk, command.get("text") or "", f"{CHANNEL}:{command['user_id']}"))
 
     async def send_chart(self, client: AsyncWebClient, user_id: str, months: str) -> None:
         """The stats chart as an image in the staff member's DM: files cannot be ephemeral, and a

@@ -12,6 +12,7 @@ from typing import Any
 from adapters.slack.alerts import status_lines, when
 from adapters.slack.blocks import Block, escape, sections
 from adapters.slack.nudges import nudge_blocks
+from referbot.alerts import age_band, initials
 from referbot.desk import COMMANDS, DETAIL_FIELDS, Desk, OpenWork, referral_number
 from referbot.errors import BadRequest, NotFound
 from referbot.profile import Profile
@@ -43,8 +44,11 @@ def referral_details(view: dict[str, Any], profile: Profile) -> str:
 
 def referral_line(view: dict[str, Any], profile: Profile) -> str:
     flag = "🚨 " if view["crisis"] else ""
-    return (f"{flag}*#{view['id']}* {escape(view['client_name'] or 'client')}, "
-            f"age {escape(view['client_age'] if view['client_age'] is not None else '?')}: "
+    if profile.privacy.alerts == "minimal":  # the App Home is a list, not a look at one client
+        client = f"{initials(view['client_name'])}, {age_band(view['client_age'])}"
+    else:
+        client = f"{view['client_name'] or 'client'}, age {view['client_age'] if view['client_age'] is not None else '?'}"
+    return (f"{flag}*#{view['id']}* {escape(client)}: "
             f"{escape(words(view['verdict']))}, {escape(words(view['status']))} · "
             f"from {escape(view['source'] or 'unknown')} · {when(view['created_at'], profile)}")
 
@@ -59,8 +63,9 @@ def sources_text(views: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-async def command_answer(desk: Desk, text: str) -> str:
-    """The answer to `/referbot <text>` (except `chart`, which is a file), as mrkdwn."""
+async def command_answer(desk: Desk, text: str, by: str) -> str:
+    """The answer to `/referbot <text>` from staff member `by` (`slack:U…`; a record's look is
+    audited under that name), except `chart`, which is a file, as mrkdwn."""
     name, _, argument = text.strip().partition(" ")
     name, argument = name.lower(), argument.strip()
     try:
@@ -71,7 +76,7 @@ async def command_answer(desk: Desk, text: str) -> str:
         if name == "nudges":
             return escape(await desk.nudges_text())
         if name == "referral":
-            return referral_details(await desk.referral(referral_number(argument)), desk.profile)
+            return referral_details(await desk.referral(referral_number(argument), by=by), desk.profile)
     except NotFound as problem:
         return escape(problem)
     except BadRequest:

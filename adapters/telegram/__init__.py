@@ -44,7 +44,7 @@ class TelegramSettings(BaseSettings):
 
 def staff_ids(values: list[Any]) -> list[str]:
     """Telegram user ids are numbers (a staff member's id is shown by @userinfobot)."""
-    bad = [v for v in values if not str(v).strip().isdigit()]
+    bad = [v for v in values if not str(v).strip().isdecimal()]
     if bad:
         raise ValueError(f"Telegram user ids are numbers like 123456789; not {bad}")
     return [str(v).strip() for v in values]

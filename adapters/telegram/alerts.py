@@ -33,12 +33,13 @@ def alert_html(alert: Alert) -> str:
     if alert.call_back is not None:
         call_back = alert.call_back
         via = html.escape(f"{call_back.channel} user {call_back.user_id}")
-        if call_back.channel == "telegram" and call_back.user_id.isdigit():
+        if call_back.channel == "telegram" and call_back.user_id.isdecimal():
             via = f'<a href="tg://user?id={call_back.user_id}">{via}</a>'
         lines += ["Crisis language was seen; the referrer was shown crisis resources and the intake stopped.",
                   f"<b>Call the referrer now:</b> {html.escape(call_back.name)} — {html.escape(call_back.contact)} "
                   f"(via {via})",
-                  f"<b>What was said:</b> “{html.escape(alert.crisis_evidence or 'not recorded')}”"]
+                  f"<b>What was said:</b> “{html.escape(alert.crisis_evidence)}”" if alert.crisis_evidence
+                  else "<b>What was said:</b> see the details below (kept out of chat)."]
     lines += [f"<b>{name}:</b> {html.escape(value)}" for name, value in alert.facts]
     if alert.reasons:
         lines += ["<b>Why:</b>", *(f"• {html.escape(reason)}" for reason in alert.reasons)]

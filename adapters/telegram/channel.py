@@ -129,10 +129,12 @@ class TelegramChannel:
         if not self._started:
             return web.Response(status=503, text="starting")
         try:
-            data = json.loads(await request.text())
-        except ValueError:
-            return web.Response(status=400, text="not JSON")
-        await self.application.process_update(Update.de_json(data, self.application.bot))
+            update = Update.de_json(json.loads(await request.text()), self.application.bot)
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+            return web.Response(status=400, text="not a Telegram update")
+        if update is None:
+            return web.Response(status=400, text="not a Telegram update")
+        await self.application.process_update(update)
         return web.Response(text="ok")
 
 

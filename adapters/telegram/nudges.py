@@ -32,7 +32,7 @@ def nudge_keyboard(nudge_id: int) -> InlineKeyboardMarkup:
 def parse_nudge_data(data: str) -> tuple[int, str, int | None] | None:
     """`n:7:snooze:7` → (7, "snooze", 7); `n:7:done:0` → (7, "done", None); None if malformed."""
     parts = data.split(":")
-    if len(parts) != 4 or parts[0] + ":" != NUDGE_PREFIX or not parts[1].isdigit() or not parts[3].isdigit():
+    if len(parts) != 4 or parts[0] + ":" != NUDGE_PREFIX or not parts[1].isdecimal() or not parts[3].isdecimal():
         return None
     return int(parts[1]), parts[2], int(parts[3]) or None
 

@@ -24,8 +24,9 @@ class StaffAnswer:
     png: bytes | None = None
 
 
-async def staff_answer(desk: Desk, name: str, argument: str | None) -> StaffAnswer:
-    """The answer to `/<name> [argument]` for a member of staff."""
+async def staff_answer(desk: Desk, name: str, argument: str | None, *, by: str) -> StaffAnswer:
+    """The answer to `/<name> [argument]` for staff member `by` (`telegram:42`, the name a look at
+    a referral's record is audited under)."""
     try:
         if name == "stats":
             return StaffAnswer(await desk.stats(argument))
@@ -39,7 +40,7 @@ async def staff_answer(desk: Desk, name: str, argument: str | None) -> StaffAnsw
             return StaffAnswer("\n".join([f"Referral sources ({len(views)})"] + [
                 f"• {v['name']} ({words(v['type'])}), code {v['code']}" for v in views]) if views
                 else "No referral sources yet.")
-        view = await desk.referral(referral_number(argument))
+        view = await desk.referral(referral_number(argument), by=by)
     except NotFound as problem:
         return StaffAnswer(str(problem))
     except BadRequest:

@@ -190,9 +190,9 @@ class UpdateRouter:
         await sender.text(f"Sorry, /{name} is only for the practice's staff. "
                           "Type /start to refer someone, or /guidelines to see who we see.")
 
-    async def _on_staff_command(self, update: Update, _user: User, sender: Sender, _context: object) -> None:
+    async def _on_staff_command(self, update: Update, user: User, sender: Sender, _context: object) -> None:
         name, argument = parse_command(_message_text(update)) or ("", None)
-        answer = await staff_answer(self.desk, name, argument)
+        answer = await staff_answer(self.desk, name, argument, by=f"{CHANNEL}:{user.id}")
         if answer.png is None:
             await sender.text(answer.text)
         else:

@@ -23,7 +23,7 @@ def chat(jsonl: bool = typer.Option(False, "--jsonl", help="Read and write JSON 
     identity = user or getpass.getuser()
 
     async def _chat() -> None:
-        async with open_runtime() as runtime:
+        async with open_runtime(stores_client_data=True) as runtime:
             if jsonl:
                 await run_jsonl(runtime.service.handle, identity, sys.stdin, sys.stdout)
             else:

@@ -23,7 +23,7 @@ def parse_typed(line: str, user: str, last_choices: list[str]) -> Inbound:
     command = Command.typed(stripped)
     if command is not None:
         return Inbound(CHANNEL, user, command=command[0], argument=command[1])
-    if stripped.isdigit() and 1 <= int(stripped) <= len(last_choices):
+    if stripped.isdecimal() and 1 <= int(stripped) <= len(last_choices):
         return Inbound(CHANNEL, user, choice=last_choices[int(stripped) - 1])
     return Inbound(CHANNEL, user, text=line)
 
@@ -61,18 +61,32 @@ async def run_interactive(handle: Handler, user: str, read: Callable[[str], str]
         write(text)
 
 
+def _string(data: dict[str, Any], key: str) -> str:
+    """A field as text: a string, or a number as a referrer would type it (`{"text": 34}`)."""
+    value = data[key]
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError(f'"{key}" must be a string')
+    return str(value)
+
+
 def parse_json_line(line: str, user: str) -> Inbound:
-    """`{"text": ...}`, `{"choice": ...}` or `{"command": ...}` (with optional "argument")."""
-    data = json.loads(line)
+    """`{"text": ...}`, `{"choice": ...}` or `{"command": ...}` (with an optional string "argument").
+    Anything else, however malformed or deeply nested, is a ValueError, never a crash."""
+    try:
+        data = json.loads(line)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
     if not isinstance(data, dict):
         raise ValueError("each line must be a JSON object")
     if "command" in data:
-        return Inbound(CHANNEL, user, command=Command(str(data["command"]).lower()),
-                       argument=data.get("argument"))
+        argument = data.get("argument")
+        if argument is not None and not isinstance(argument, str):
+            raise ValueError('"argument" must be a string')
+        return Inbound(CHANNEL, user, command=Command(_string(data, "command").lower()), argument=argument)
     if "choice" in data:
-        return Inbound(CHANNEL, user, choice=str(data["choice"]))
+        return Inbound(CHANNEL, user, choice=_string(data, "choice"))
     if "text" in data:
-        return Inbound(CHANNEL, user, text=str(data["text"]))
+        return Inbound(CHANNEL, user, text=_string(data, "text"))
     raise ValueError('expected one of "text", "choice" or "command"')
 
 

@@ -30,9 +30,12 @@ def link_source(name: str = typer.Argument(..., help="The source's name or code.
     """Print a source's links (one per channel that has them) and write a QR code PNG of the first."""
     import segno
 
+    from referbot.files import open_private
+
     links, code = run(_source_links(name, source_type, channel))
     path = output or Path(f"{code}.png")
-    segno.make(links[0][1], error="m").save(str(path), kind="png", scale=10, border=4)
+    with open_private(path, "wb") as stream:
+        segno.make(links[0][1], error="m").save(stream, kind="png", scale=10, border=4)
     for _name, link in links:
         typer.echo(link)
     typer.echo(f"QR code: {path} ({links[0][0]})")

@@ -115,7 +115,9 @@ def find(text: Annotated[str, typer.Argument(help="Words to look for: a client's
 @referrals_app.command("show")
 def show_referral(referral_id: int = typer.Argument(..., help="The referral's number."),
                   as_json: AsJson = False) -> None:
-    """Show one referral as a card: referrer and how to reach them, client, issues, fit and why, history."""
+    """Show one referral as a card: referrer and how to reach them, client, issues, fit and why, history.
+    Every look at a client's details is audited."""
+    from referbot.audit import AuditAction, record
     from referbot.cards import referral_card
     from referbot.referrals import UnknownReferral
     from referbot.views import referral_view
@@ -124,6 +126,8 @@ def show_referral(referral_id: int = typer.Argument(..., help="The referral's nu
         referral = await uow.referrals.get(referral_id)
         if referral is None:
             raise UnknownReferral(f"No referral #{referral_id}.")
+        record(uow, actor(), AuditAction.VIEW, f"referral:{referral_id}", "cli")
+        await uow.commit()
         zone = runtime.profile.practice.office_hours.zone
         return referral_view(referral, zone=zone) if as_json else referral_card(referral, runtime.profile)
 

@@ -25,6 +25,7 @@ def run_bot(user: str = typer.Option(None, "--as", help="Console referrer identi
     from referbot.app import open_runtime
     from referbot.channels import configure, delivery_warnings, enabled
     from referbot.cli.console import run_interactive
+    from referbot.redaction import install_redaction, settings_secrets
     from referbot.runner import serve
 
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
@@ -32,7 +33,8 @@ def run_bot(user: str = typer.Option(None, "--as", help="Console referrer identi
 
     async def _run() -> None:
         channels = configure()  # a settings mistake is reported before the database is touched
-        async with open_runtime() as runtime:
+        async with open_runtime(stores_client_data=True) as runtime:
+            install_redaction(settings_secrets(runtime.settings, [c.settings for c in channels]))
             for warning in delivery_warnings(runtime.profile, channels):
                 logging.getLogger("referbot").warning(warning)
             if any(c.channel.for_referrers for c in enabled(channels)):

@@ -12,7 +12,8 @@ from typing import Any, Optional
 
 import typer
 
-from referbot.cli.common import fail, parse_moment, print_json, run
+from referbot.cli.common import actor, fail, parse_moment, print_json, run
+from referbot.files import open_private, write_private_bytes
 
 
 def stats(period: str = typer.Option("30d", "--period", help="30d, 90d, 365d or all."),
@@ -46,7 +47,7 @@ def stats(period: str = typer.Option("30d", "--period", help="30d, 90d, 365d or 
     report, png = run(_stats())  # an unreadable --as-of is a BadRequest: one line, exit 1
     if chart is not None and png is not None:
         try:
-            chart.write_bytes(png)
+            write_private_bytes(chart, png)
         except OSError as problem:
             fail(f"Cannot write the chart to {chart}: {problem.strerror or problem}", 1)
         typer.echo(f"Chart saved to {chart}", err=True)
@@ -66,6 +67,7 @@ def export(kind: str = typer.Argument(..., help="referrals, sources or touchpoin
 
     CSV with a header row, or JSON; times in the practice's time zone with their UTC offset."""
     from referbot.app import open_runtime
+    from referbot.audit import AuditAction, recorded
     from referbot.export import FORMATS, UnknownExport, columns_for, export_rows, write_export
 
     try:
@@ -82,14 +84,17 @@ def export(kind: str = typer.Argument(..., help="referrals, sources or touchpoin
         async with open_runtime() as runtime:
             zone = runtime.profile.practice.office_hours.zone
             start = parse_moment(since, zone) if since else None
-            return await export_rows(runtime.database, kind, since=start, include_contact=include_contact, zone=zone)
+            rows = await export_rows(runtime.database, kind, since=start, include_contact=include_contact, zone=zone)
+            await recorded(runtime.database, AuditAction.EXPORT, actor(),
+                           f"export:{kind}{'+contact' if include_contact else ''}:{len(rows)}", "cli")
+            return rows
 
     rows = run(_rows())
     if output is None:
         write_export(rows, columns, fmt, sys.stdout)
         return
     try:
-        with output.open("w", newline="", encoding="utf-8") as stream:
+        with open_private(output, "w", newline="", encoding="utf-8") as stream:
             write_export(rows, columns, fmt, stream)
     except OSError as problem:
         fail(f"Cannot write {output}: {problem.strerror or problem}", 1)

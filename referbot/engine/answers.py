@@ -74,7 +74,7 @@ def _match_choice(step: Step, raw: str) -> FlowChoice | None:
     sentence ("I used to see Jane" → former client), the longest one winning and negated ones
     ("not at risk to themselves") ignored; then by a typo-tolerant rapidfuzz match ("urgnet")."""
     wanted = _plain(raw).rstrip(".")
-    if wanted.isdigit() and 1 <= int(wanted) <= len(step.choices):
+    if wanted.isdecimal() and 1 <= int(wanted) <= len(step.choices):
         return step.choices[int(wanted) - 1]
     for choice in step.choices:
         if wanted in _names(choice) or wanted.replace(" ", "_") == choice.id:

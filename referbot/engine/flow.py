@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from referbot.errors import ConfigError
 
 from referbot.domain import CrisisKind
+from referbot.limits import CONTACT_LENGTH, MAX_ANSWER_LENGTH
 
 
 class FlowError(ConfigError):
@@ -35,6 +36,8 @@ class StepType(str, enum.Enum):
     DATE = "date"
     CONFIRM = "confirm"
 
+
+_CONTACT_TYPES = frozenset({StepType.EMAIL.value, StepType.PHONE.value, StepType.CONTACT.value})
 
 #: Step types whose text is free prose, so it is read for crisis language and summarised.
 PROSE_TYPES = frozenset({StepType.TEXT, StepType.CHOICE, StepType.MULTI_CHOICE, StepType.YES_NO})
@@ -66,8 +69,17 @@ class Step(BaseModel):
     when: dict[str, Any] = Field(default_factory=dict)
     min: float | None = None
     max: float | None = None
-    max_length: int = 2000
+    #: Defaults by type (see `_default_length`); never above what the storage holds.
+    max_length: int = Field(MAX_ANSWER_LENGTH, ge=1, le=MAX_ANSWER_LENGTH)
     known_referrer: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_length(cls, data: Any) -> Any:
+        """Contact steps default to the longest valid email address, other steps to the storage limit."""
+        if isinstance(data, dict) and "max_length" not in data and data.get("type") in _CONTACT_TYPES:
+            return {**data, "max_length": CONTACT_LENGTH}
+        return data
 
     @model_validator(mode="after")
     def _choices_fit_type(self) -> "Step":

@@ -271,7 +271,7 @@ class Engine:
             picked = next((s for s in steps if s.id == choice[len(EDIT_PREFIX):]), None)
         elif text:
             wanted = text.strip().lower()
-            if wanted.isdigit() and 1 <= int(wanted) <= len(steps):
+            if wanted.isdecimal() and 1 <= int(wanted) <= len(steps):
                 picked = steps[int(wanted) - 1]
             else:
                 picked = next((s for s in steps if wanted in (s.id, s.title.lower())), None)

@@ -19,6 +19,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from referbot.errors import StorageError
 
+from referbot.store.encryption import Cipher, attach_cipher
+
 
 class DatabaseError(StorageError):
     """The database cannot be used; the message says what to check."""
@@ -32,15 +34,18 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def _prepare_sqlite(engine: AsyncEngine) -> None:
-    """Make SQLite safe for several writers: foreign keys on, WAL, and `BEGIN IMMEDIATE` so that a
-    read-then-write transaction takes the write lock up front instead of failing halfway."""
+def prepare_sqlite(engine: AsyncEngine, *, foreign_keys: bool = True) -> None:
+    """Make SQLite safe for several writers: WAL, and `BEGIN IMMEDIATE` so that a read-then-write
+    transaction takes the write lock up front instead of failing halfway. The driver's own
+    transaction handling is off, so DDL runs inside the transaction too: a migration killed halfway
+    leaves nothing behind. Migrations run with `foreign_keys=False` (SQLite's own default), since
+    rebuilding a referenced table would otherwise trip the checks."""
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
@@ -61,8 +66,9 @@ def _create_private(path: Path) -> None:
 class Database:
     """One engine and session factory per process."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, cipher: Cipher | None = None) -> None:
         self.url = url
+        self.cipher = cipher
         try:
             parsed = make_url(url)
         except Exception:
@@ -71,9 +77,11 @@ class Database:
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             _create_private(Path(parsed.database))
-        self.engine = create_async_engine(url, pool_pre_ping=not self.is_sqlite)
+        # hide_parameters: a database error must never write a client's answers into the log.
+        self.engine = create_async_engine(url, pool_pre_ping=not self.is_sqlite, hide_parameters=True)
         if self.is_sqlite:
-            _prepare_sqlite(self.engine)
+            prepare_sqlite(self.engine)
+        attach_cipher(self.engine, cipher)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, class_=AsyncSession)
 
     async def upgrade(self) -> None:

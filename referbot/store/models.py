@@ -1,5 +1,9 @@
 """The database tables. Alembic migrations in `referbot/migrations` create them; never `create_all`.
 
+Client-identifying fields and free text are `EncryptedText` / `EncryptedJSON` (see
+`store/encryption.py`); answer-holding columns are unbounded text, so no answer a flow accepts
+(`referbot/limits.py`) can be too long for the database.
+
 Everything a referral needs to survive a crash lives here: the conversation state (saved every
 turn), the referral with its status history, the sources and their touchpoints, and the outbox
 of messages still to be delivered.
@@ -17,6 +21,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from referbot.domain import (ConversationStatus, CrisisKind, FitVerdict, NudgeKind, NudgeState, OutboxKind, ReferralStatus,
                              SourceType, TouchpointKind)
+from referbot.store.encryption import EncryptedJSON, EncryptedText
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -63,13 +68,13 @@ class Source(Base):
 
     __tablename__ = "sources"
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(Text)
     type: Mapped[str] = mapped_column(_enum(SourceType), default=SourceType.OTHER.value)
-    organisation: Mapped[str | None] = mapped_column(String(200))
-    contact: Mapped[str | None] = mapped_column(String(200))
+    organisation: Mapped[str | None] = mapped_column(Text)
+    contact: Mapped[str | None] = mapped_column(Text)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     tier: Mapped[str | None] = mapped_column(String(40))
-    notes: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(EncryptedText)
     #: A colleague the practice refers clients out to (from the profile's `colleagues:`), listed
     #: apart from the sources who refer to the practice.
     colleague: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -110,9 +115,9 @@ class Referral(Base):
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"), index=True)
     channel: Mapped[str] = mapped_column(String(32))
     referrer_user_id: Mapped[str] = mapped_column(String(128))
-    client_name: Mapped[str | None] = mapped_column(String(120))
+    client_name: Mapped[str | None] = mapped_column(EncryptedText)
     client_age: Mapped[int | None] = mapped_column(Integer)
-    presenting_issues: Mapped[str | None] = mapped_column(Text)
+    presenting_issues: Mapped[str | None] = mapped_column(EncryptedText)
     issues: Mapped[list[Any]] = mapped_column(default=list)
     therapy_format: Mapped[str | None] = mapped_column(String(32))
     modality: Mapped[str | None] = mapped_column(String(32))
@@ -120,22 +125,24 @@ class Referral(Base):
     payment: Mapped[str | None] = mapped_column(String(32))
     consent_to_contact: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_to_update: Mapped[bool] = mapped_column(Boolean, default=False)
-    client_contact: Mapped[str | None] = mapped_column(String(200))
-    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    client_contact: Mapped[str | None] = mapped_column(EncryptedText)
+    answers: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
     verdict: Mapped[str] = mapped_column(_enum(FitVerdict))
     fit: Mapped[dict[str, Any]] = mapped_column(default=dict)
     crisis: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
-    crisis_evidence: Mapped[str | None] = mapped_column(Text)
+    crisis_evidence: Mapped[str | None] = mapped_column(EncryptedText)
     crisis_kind: Mapped[str | None] = mapped_column(_enum(CrisisKind), nullable=True)
     #: Set when the referrer was not sure about the client's safety: the practice looks first.
     urgent_review: Mapped[bool] = mapped_column(Boolean, default=False)
     #: The risk record: screening answer, safety questions asked and answered, crisis stops, false
     #: alarms, and past risk noted without alarm (the engine's risk log).
-    risk: Mapped[list[Any]] = mapped_column(default=list)
+    risk: Mapped[list[Any]] = mapped_column(EncryptedJSON, default=list)
     status: Mapped[str] = mapped_column(_enum(ReferralStatus), default=ReferralStatus.NEW.value, index=True)
     created_at: Mapped[datetime] = mapped_column(index=True)
     updated_at: Mapped[datetime]
     first_contact_at: Mapped[datetime | None]
+    #: When the client's details were erased (by `forget` or retention); the row stays for stats.
+    erased_at: Mapped[datetime | None]
 
     source: Mapped[Source | None] = relationship(lazy="selectin")
     events: Mapped[list["ReferralEvent"]] = relationship(
@@ -152,11 +159,11 @@ class ReferralEvent(Base):
     referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(_enum(ReferralStatus))
     by: Mapped[str] = mapped_column(String(128))
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(EncryptedText)
     at: Mapped[datetime] = mapped_column(index=True)
     field: Mapped[str | None] = mapped_column(String(64))
-    old_value: Mapped[str | None] = mapped_column(Text)
-    new_value: Mapped[str | None] = mapped_column(Text)
+    old_value: Mapped[str | None] = mapped_column(EncryptedText)  # a corrected client name is client data
+    new_value: Mapped[str | None] = mapped_column(EncryptedText)
     forced: Mapped[bool] = mapped_column(Boolean, default=False)
     referral: Mapped[Referral] = relationship(back_populates="events")
 
@@ -172,8 +179,8 @@ class Conversation(Base):
     flow: Mapped[str] = mapped_column(String(64))
     step: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(_enum(ConversationStatus))
-    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    answers: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
+    state: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
     source_code: Mapped[str | None] = mapped_column(String(64))
     referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"))
     version: Mapped[int] = mapped_column(Integer, default=0)
@@ -191,7 +198,7 @@ class Touchpoint(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(_enum(TouchpointKind))
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(EncryptedText)
     referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"))
     by: Mapped[str | None] = mapped_column(String(128))
     at: Mapped[datetime]
@@ -209,7 +216,7 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(_enum(OutboxKind))
-    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    payload: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
     claimed_until: Mapped[datetime | None]
@@ -249,8 +256,24 @@ class NudgeRecord(Base):
     snoozed_until: Mapped[datetime | None]
     snoozes: Mapped[int] = mapped_column(Integer, default=0)
     notified_at: Mapped[datetime | None]
-    text: Mapped[str] = mapped_column(Text, default="")
-    draft: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(EncryptedText, default="")
+    draft: Mapped[str] = mapped_column(EncryptedText, default="")
     acted_by: Mapped[str | None] = mapped_column(String(128))
     acted_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+
+
+class AuditEntry(Base):
+    """Who looked at, exported, changed or erased client data, when, and through which channel.
+
+    `target` names a record (`referral:17`, `source:4`, `export:referrals`), never its contents,
+    so the audit log itself holds no client data and is kept when the data is erased.
+    """
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(128))
+    channel: Mapped[str] = mapped_column(String(32))

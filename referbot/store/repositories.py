@@ -63,10 +63,6 @@ class Sources(_Repository):
         query = select(Source).where(or_(Source.code == code, Source.id == alias))
         return (await self.session.execute(query)).scalars().first()
 
-    async def by_contact(self, contact: str) -> Source | None:
-        query = select(Source).where(func.lower(Source.contact) == contact.strip().lower()).order_by(Source.id)
-        return (await self.session.execute(query)).scalars().first()
-
     async def by_name(self, name: str) -> Source | None:
         """A source by exact name (case-insensitive), else by a name it had before a rename or merge.
         Looser lookups ("Dr Sam Ortiz", "Dr. Raman") are `referbot.sources.find_source`'s."""
@@ -171,6 +167,14 @@ class Outbox(_Repository):
             select(OutboxMessage).where(OutboxMessage.id.in_(claimed_ids)).order_by(OutboxMessage.id)
             .execution_options(populate_existing=True))
         return list(rows.scalars())
+
+    async def release(self, ids: Sequence[int], worker: str) -> None:
+        """Give back rows `worker` claimed but did not finish, so they are retried now, not after the
+        lease. Each counts as an attempt: it may have been delivered, so the notifier checks first."""
+        await self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id.in_(list(ids)), OutboxMessage.claimed_by == worker,
+                                        OutboxMessage.sent_at.is_(None))
+            .values(claimed_until=None, attempts=OutboxMessage.attempts + 1))
 
     async def pending(self) -> Sequence[OutboxMessage]:
         query = select(OutboxMessage).where(OutboxMessage.sent_at.is_(None)).order_by(OutboxMessage.id)

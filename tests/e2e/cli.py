@@ -9,16 +9,26 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from referbot.store import Database
+from referbot.store.encryption import Cipher
 from tests.conftest import EXAMPLE_PROFILE
 
 REFERBOT = str(Path(sys.executable).parent / "referbot")
+#: Every command a test runs encrypts client data, as a real practice's would.
+TEST_KEY = Cipher.generate_key()
 
 
 def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REFERBOT_", "TELEGRAM_", "SLACK_"))}
     env.update({"REFERBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'referbot.db'}",
-                "REFERBOT_PROFILE": str(EXAMPLE_PROFILE), **extra})
+                "REFERBOT_PROFILE": str(EXAMPLE_PROFILE), "REFERBOT_ENCRYPTION_KEY": TEST_KEY, **extra})
     return env
+
+
+def cli_database(tmp_path: Path) -> Database:
+    """The database the commands use, opened with their key (to seed it or read what they wrote)."""
+    env = cli_env(tmp_path)
+    return Database(env["REFERBOT_DATABASE_URL"], Cipher.from_setting(env["REFERBOT_ENCRYPTION_KEY"]))
 
 
 def referbot(tmp_path: Path, *args: str, input: str | None = None, **env: str) -> subprocess.CompletedProcess:

@@ -1,14 +1,16 @@
 """A fake Slack for end-to-end tests, all on 127.0.0.1.
 
 `FakeSlack` is the Web API (auth.test, chat.postMessage, chat.update, chat.postEphemeral,
-views.publish, conversations.open, users.info): it records every call, keeps posted messages so
-updates can be checked, and can be told to fail the next calls with a status (500, or 429 with
-Retry-After). `SlackSender` plays Slack's side of the app's request URL: events, slash commands
+views.publish, conversations.open, conversations.history, users.info): it records every call, keeps
+posted messages (with their metadata) so updates and look-ups can be checked, and can be told to
+fail the next calls with a status (500, or 429 with Retry-After), to do the next call and then
+answer 500 as if the response were lost, or to answer it only after a delay. `SlackSender` plays Slack's side of the app's request URL: events, slash commands
 and interactivity, signed exactly as Slack signs them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import itertools
@@ -44,6 +46,8 @@ class FakeSlack:
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     uploads: dict[str, bytes] = field(default_factory=dict)
     _failures: deque[tuple[int, float | None]] = field(default_factory=deque)
+    #: (status, delay) for calls that take effect and then answer late or with an error.
+    _after_effects: deque[tuple[int, float]] = field(default_factory=deque)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _server: HttpServer | None = None
     url: str = ""
@@ -51,6 +55,7 @@ class FakeSlack:
     async def start(self) -> str:
         app = web.Application()
         app.router.add_post("/api/{method}", self._handle)
+        app.router.add_get("/api/{method}", self._handle)  # the SDK reads conversations.history with GET
         app.router.add_post("/upload/{file_id}", self._upload)
         self._server = HttpServer(app, "127.0.0.1", 0)
         await self._server.start()
@@ -64,6 +69,11 @@ class FakeSlack:
     def fail_next(self, count: int, status: int = 500, retry_after: float | None = None) -> None:
         """Answer the next `count` calls with `status` (and a Retry-After header if given)."""
         self._failures.extend([(status, retry_after)] * count)
+
+    def lose_next_response(self, status: int = 500, delay: float = 0.0) -> None:
+        """Carry out the next call, then answer `status` after `delay` seconds: Slack posted, but the
+        caller cannot know (a lost response, or one that comes after the client's timeout)."""
+        self._after_effects.append((status, delay))
 
     def succeeded(self, method: str) -> list[dict[str, Any]]:
         return [c.args for c in self.calls if c.method == method and c.status == 200]
@@ -91,9 +101,15 @@ class FakeSlack:
             headers = {"Retry-After": str(int(retry_after))} if retry_after is not None else {}
             error = "ratelimited" if status == 429 else "internal_error"
             return web.json_response({"ok": False, "error": error}, status=status, headers=headers)
-        self.calls.append(Call(method, args, 200))
         answer = getattr(self, "_" + method.replace(".", "_"), None)
-        return web.json_response(answer(args) if answer else {"ok": False, "error": "unknown_method"})
+        result = answer(args) if answer else {"ok": False, "error": "unknown_method"}
+        if self._after_effects and method != "conversations.history":
+            status, delay = self._after_effects.popleft()
+            self.calls.append(Call(method, args, 200))  # it happened, whatever the caller hears
+            await asyncio.sleep(delay)
+            return web.json_response({"ok": False, "error": "internal_error"}, status=status)
+        self.calls.append(Call(method, args, 200))
+        return web.json_response(result)
 
     def _next_ts(self) -> str:
         return f"{1700000000 + next(self._ts)}.000100"
@@ -106,6 +122,9 @@ class FakeSlack:
         ts = self._next_ts()
         message = {"type": "message", "ts": ts, "text": args.get("text", ""), "blocks": args.get("blocks", []),
                    "bot_id": "BBOT0001", "user": BOT_USER_ID}
+        metadata = args.get("metadata")
+        if metadata:
+            message["metadata"] = json.loads(metadata) if isinstance(metadata, str) else metadata
         self.messages[(args["channel"], ts)] = message
         return {"ok": True, "channel": args["channel"], "ts": ts, "message": message}
 
@@ -137,6 +156,14 @@ class FakeSlack:
         files = args["files"] if isinstance(args["files"], list) else json.loads(args["files"])
         return {"ok": True, "files": [{"id": f["id"], "title": f.get("title"), "channels": [args.get("channel_id")]}
                                       for f in files]}
+
+    def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Newest first, as Slack answers; metadata only with include_all_metadata."""
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        found = [({k: v for k, v in m.items() if k != "metadata" or with_metadata})
+                 for (channel, ts), m in sorted(self.messages.items(), key=lambda item: item[0][1], reverse=True)
+                 if channel == args.get("channel") and float(ts) >= float(args.get("oldest") or 0)]
+        return {"ok": True, "messages": found[:int(args.get("limit") or 100)], "has_more": False}
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = args.get("user", "")

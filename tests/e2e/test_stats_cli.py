@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from referbot.domain import ReferralStatus
-from referbot.store import Database, UnitOfWork
-from tests.e2e.cli import cli_env, referbot
+from referbot.store import UnitOfWork
+from tests.e2e.cli import cli_database, referbot
 from tests.integration.stats_history import seed_history
 from tests.integration.test_stats import EXPECTED, clinic
 from tests.integration.test_stats_chart import png_size
@@ -29,7 +29,7 @@ def in_chicago(iso: str) -> str:
 @pytest.fixture
 async def seeded(tmp_path: Path) -> dict[str, int]:
     """The known history in the SQLite database the commands use."""
-    database = Database(cli_env(tmp_path)["REFERBOT_DATABASE_URL"])
+    database = cli_database(tmp_path)
     try:
         await database.upgrade()
         return await seed_history(database)
@@ -75,7 +75,7 @@ async def test_set_status_records_who_and_why(tmp_path: Path, seeded: dict[str, 
                       USER="therapist", LOGNAME="therapist")
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"Referral #{referral_id}: new → contacted (by cli:therapist).\n"
-    database = Database(cli_env(tmp_path)["REFERBOT_DATABASE_URL"])
+    database = cli_database(tmp_path)
     try:
         async with UnitOfWork(database) as uow:
             referral = await uow.referrals.get(referral_id)

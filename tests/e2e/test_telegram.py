@@ -103,7 +103,7 @@ async def test_back_and_cancel(database, profile, clock, api) -> None:
 
 
 @sqlite_only
-async def test_deep_link_credits_the_source_and_a_returning_referrer_is_not_asked_again(
+async def test_deep_link_credits_the_source_but_never_makes_the_holder_that_source(
         database, profile, clock, api) -> None:
     async with UnitOfWork(database) as uow:
         school = await uow.sources.create(name="Lincoln High counselling", type=SourceType.SCHOOL, now=clock())
@@ -114,8 +114,9 @@ async def test_deep_link_credits_the_source_and_a_returning_referrer_is_not_aske
         await referrer_details(ann)
         await client_details(ann)
         await ann.press("Send referral")
-        welcome, question = await ann.say("/start", expect=2)
-        assert "Welcome back, Lincoln High counselling" in welcome["text"] and "first name or initials" in question["text"]
+        welcome, question = await ann.say("/start", expect=2)  # a link anyone may hold shows nobody's details
+        assert "Lincoln High" not in welcome["text"] and "what's your name" in question["text"]
+        await referrer_details(ann)
         await client_details(ann, "feeling sad")
         await ann.press("Send referral")
     async with UnitOfWork(database) as uow:

@@ -74,15 +74,20 @@ async def test_returning_referrer_is_recognised_and_credited_to_the_same_source(
         assert len(await uow.sources.list()) == 1
 
 
-async def test_same_contact_on_another_channel_is_the_same_source(service: IntakeService, database) -> None:
+async def test_a_typed_email_never_makes_a_stranger_an_existing_referrer(service: IntakeService, database) -> None:
     await service.handle(Inbound("console", "ann"))
     await say(service, "ann", *ANSWERS, "send")
     await service.handle(Inbound("telegram", "42"))
-    await say(service, "42", *ANSWERS, "send", channel="telegram")
+    impostor = await say(service, "42", "Mallory", *ANSWERS[1:], "send", channel="telegram")
+    again = await service.handle(Inbound("telegram", "42", command=Command.RESTART))
+    assert not any("Ann Lee" in reply.text for reply in again.replies)  # no "Welcome back, Dr. Ann Lee"
     async with UnitOfWork(database) as uow:
         sources = await uow.sources.list()
-        assert len(sources) == 1
-        assert sorted(f"{i.channel}:{i.user_id}" for i in sources[0].identities) == ["console:ann", "telegram:42"]
+        referral = await uow.referrals.get(impostor.referral_id)
+    assert sorted(s.name for s in sources) == ["Dr. Ann Lee", "Mallory"]  # kept apart for staff to merge
+    assert referral.source.name == "Mallory"
+    ann = next(s for s in sources if s.name == "Dr. Ann Lee")
+    assert [f"{i.channel}:{i.user_id}" for i in ann.identities] == ["console:ann"]
 
 
 async def test_tracking_link_credits_the_source(service: IntakeService, database, clock) -> None:
@@ -165,11 +170,15 @@ async def test_alerts_never_carry_client_contact_and_crisis_alerts_say_whom_to_c
     crisis = await say(service, "kim", "Kim", "other", "kim@example.org", "T", "19", "he wants to kill myself")
     async with UnitOfWork(database) as uow:
         ordinary = build_alert(await uow.referrals.get(done.referral_id))
+        full = build_alert(await uow.referrals.get(done.referral_id), "full")
         urgent = build_alert(await uow.referrals.get(crisis.referral_id))
+        urgent_full = build_alert(await uow.referrals.get(crisis.referral_id), "full")
     text = repr(ordinary)
-    assert "555-0100" not in text and "panic attacks" not in text and "Quinn" not in text
-    assert ("Client", "Jane Q. D., age 34") in ordinary.facts and ordinary.call_back is None
-    assert urgent.crisis and urgent.call_back.contact == "kim@example.org" and urgent.crisis_evidence == "kill myself"
+    assert "555-0100" not in text and "panic attacks" not in text and "Quinn" not in text and "Jane" not in text
+    assert ("Client", "J. Q. D., 30s") in ordinary.facts and ordinary.call_back is None
+    assert ("Client", "Jane Q. D., age 34") in full.facts and "555-0100" not in repr(full)
+    assert urgent.crisis and urgent.call_back.contact == "kim@example.org" and urgent.crisis_evidence is None
+    assert urgent_full.crisis_evidence == "kill myself"
 
 
 async def test_referring_out_records_the_status_and_a_referred_back_contact_together(service: IntakeService,
