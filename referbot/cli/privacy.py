@@ -59,7 +59,7 @@ def rotate() -> None:
 
 
 @forget_app.command("referral")
-def forget_referral(referral_id: int) -> None:
+def forget_referral(referral_id: int = typer.Argument(..., help="The referral's number, as `referrals list` shows it.")) -> None:
     """Erase a referral's client details everywhere; its de-identified counts stay in the stats."""
     from referbot.app import open_runtime
     from referbot.erasure import NothingToForget, forget_referral_by_id
