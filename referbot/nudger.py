@@ -48,7 +48,7 @@ from referbot.profile import Profile
 from referbot.referrals import record_change
 from referbot.service import Clock, utcnow
 from referbot.sources import UnknownSource, source_named
-from referbot.store import Database, UnitOfWork
+from referbot.store import Database, UnitOfWork, uninterrupted
 from referbot.store.models import NudgeRecord, Source, Touchpoint
 
 __all__ = ["ACTIONS", "Nudge", "NudgeKind", "UnknownNudge", "UnknownSource", "act_on_nudge", "due_nudges",
@@ -117,7 +117,7 @@ async def run_nudger(database: Database, profile: Profile, clock: Clock = utcnow
     """Every `interval` seconds, enqueue what is due (`on_enqueued` wakes the outbox worker)."""
     while True:
         try:
-            if await enqueue_due(database, profile, clock()):
+            if await uninterrupted(enqueue_due(database, profile, clock())):
                 on_enqueued()
         except Exception:  # a database hiccup must not stop reminders for good
             log.exception("nudger: round failed; retrying")

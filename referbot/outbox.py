@@ -16,7 +16,7 @@ from typing import Sequence
 from referbot.domain import OutboxKind
 from referbot.ports import Envelope, Notifier, RetryLater
 from referbot.service import Clock, utcnow
-from referbot.store import Database, UnitOfWork
+from referbot.store import Database, UnitOfWork, uninterrupted
 from referbot.store.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -53,10 +53,8 @@ class OutboxWorker:
         kinds = [k.value for k in OutboxKind if self._notifier_for(k) is not None]
         if not kinds:
             return 0
-        await self.release_held()
-        async with UnitOfWork(self.database) as uow:
-            claimed = await uow.outbox.claim(self.worker_id, self.clock(), self.lease, kinds=kinds)
-            await uow.commit()
+        await uninterrupted(self.release_held())
+        claimed = await uninterrupted(self._claim(kinds))
         self._held.update(row.id for row in claimed)
         for row in claimed:
             await self._deliver(row)
@@ -71,6 +69,12 @@ class OutboxWorker:
                 await uow.outbox.release(sorted(self._held), self.worker_id)
                 await uow.commit()
             self._held.clear()
+
+    async def _claim(self, kinds: list[str]) -> list[OutboxMessage]:
+        async with UnitOfWork(self.database) as uow:
+            claimed = await uow.outbox.claim(self.worker_id, self.clock(), self.lease, kinds=kinds)
+            await uow.commit()
+        return claimed
 
     async def run_forever(self, interval: float = 1.0) -> None:
         try:
@@ -102,12 +106,12 @@ class OutboxWorker:
         try:
             delivered_to = await notifier.deliver(envelope)
         except RetryLater as problem:
-            await self._reschedule(row.id, str(problem), problem.after)
+            await uninterrupted(self._reschedule(row.id, str(problem), problem.after))
         except Exception as problem:  # noqa: BLE001 — any failure is retried, never dropped
             log.warning("outbox: delivering %s via %s failed: %r", row.key, notifier.name, problem)
-            await self._reschedule(row.id, repr(problem), None)
+            await uninterrupted(self._reschedule(row.id, repr(problem), None))
         else:
-            await self._mark_sent(row.id, notifier.name, delivered_to)
+            await uninterrupted(self._mark_sent(row.id, notifier.name, delivered_to))
 
     async def _mark_sent(self, message_id: int, notifier: str, delivered_to: dict) -> None:
         async with UnitOfWork(self.database) as uow:

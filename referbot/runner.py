@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Awaitable, Callable, Iterable, Sequence
 
 from referbot.app import Runtime
@@ -19,7 +19,7 @@ from referbot.http import HttpServer, health_app
 from referbot.nudger import run_nudger
 from referbot.outbox import OutboxWorker
 from referbot.sending import NoteNotifier
-from referbot.store import UnitOfWork
+from referbot.store import UnitOfWork, uninterrupted
 
 log = logging.getLogger(__name__)
 
@@ -77,9 +77,7 @@ async def _forget_old_deliveries(runtime: Runtime, every: float = 3600.0,
     """Delivery ids only need remembering while a platform may redeliver (minutes); a week is ample."""
     while True:
         try:
-            async with UnitOfWork(runtime.database) as uow:
-                await uow.events.forget_before(runtime.service.clock() - keep)
-                await uow.commit()
+            await uninterrupted(_forget_deliveries_before(runtime, runtime.service.clock() - keep))
         except Exception:  # housekeeping must never take the bot down
             log.exception("could not purge old delivery ids")
         await asyncio.sleep(every)
@@ -89,13 +87,20 @@ async def _apply_retention(runtime: Runtime, every: float = 86400.0) -> None:
     """The profile's retention rules, at start and then daily (`referbot purge` does the same now)."""
     while True:
         try:
-            plan = await purge(runtime.database, runtime.profile.privacy.retention, runtime.service.clock())
+            retention = runtime.profile.privacy.retention
+            plan = await uninterrupted(purge(runtime.database, retention, runtime.service.clock()))
             if not plan.empty:
                 log.info("retention: erased %d referral(s), deleted %d abandoned intake(s)",
                          len(plan.referral_ids), plan.abandoned_intakes)
         except Exception:  # housekeeping must never take the bot down; tomorrow tries again
             log.exception("retention: could not apply the retention rules")
         await asyncio.sleep(every)
+
+
+async def _forget_deliveries_before(runtime: Runtime, cutoff: datetime) -> None:
+    async with UnitOfWork(runtime.database) as uow:
+        await uow.events.forget_before(cutoff)
+        await uow.commit()
 
 
 async def _until_stopped() -> None:

@@ -6,13 +6,17 @@ back on exit, so a failure halfway through a turn leaves no half-saved referral 
 
 from __future__ import annotations
 
+import asyncio
 from types import TracebackType
+from typing import Awaitable, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referbot.store.database import Database
 from referbot.store.repositories import (Conversations, Outbox, ProcessedEvents, Referrals, Sources,
                                          Touchpoints)
+
+T = TypeVar("T")
 
 
 class UnitOfWork:
@@ -37,3 +41,25 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         await self.session.commit()
+
+
+async def uninterrupted(work: Awaitable[T]) -> T:
+    """Await `work` to its end even if the caller is cancelled meanwhile, then pass the cancellation on.
+
+    Background loops wrap each database round in this. A transaction cancelled halfway (on shutdown,
+    or when a test stops a loop) can leave SQLite's write lock held by a connection nobody closes any
+    more, and every later transaction then fails with "database is locked".
+    """
+    task = asyncio.ensure_future(work)
+    cancelled = False
+    while True:
+        try:
+            result = await asyncio.shield(task)
+            break
+        except asyncio.CancelledError:
+            if task.cancelled():
+                raise
+            cancelled = True
+    if cancelled:
+        raise asyncio.CancelledError
+    return result

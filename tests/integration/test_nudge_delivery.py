@@ -209,6 +209,21 @@ async def test_the_background_loop_enqueues_once_and_wakes_the_outbox(database, 
     assert len(await outbox(database)) == 1 and wakes == [1]
 
 
+async def test_stopping_the_loop_mid_round_never_leaves_the_database_locked(database, profile: Profile) -> None:
+    """Shutdown cancels the loop wherever it is; a round cut off halfway once left SQLite's write lock held
+    by a connection nobody closed, and the next transaction failed with "database is locked"."""
+    clock = FakeClock(local(2026, 1, 6, 10, 0))
+    practice = Practice(database, tuned(profile, only=("stay_in_touch",), stay_days=30), clock)
+    await practice.source("Ben Ortiz", SourceType.THERAPIST, created=local(2025, 12, 1, 10, 0))
+    for stop_after in (0.0, 0.002, 0.005, 0.01, 0.02, 0.03):
+        loop = asyncio.create_task(run_nudger(database, practice.profile, clock, interval=0.0))
+        await asyncio.sleep(stop_after)
+        loop.cancel()
+        await asyncio.gather(loop, return_exceptions=True)
+        assert loop.cancelled()
+        assert len(await asyncio.wait_for(outbox(database), 10)) <= 1
+
+
 async def test_logging_a_contact_by_hand_and_referring_out_to_a_profile_colleague(database, profile) -> None:
     now = local(2026, 2, 2, 11, 0)
     source, touch = await log_touchpoint(database, profile, "Lakeshore Eating Disorder Center",
