@@ -6,7 +6,7 @@
     ├── NotFound (LookupError)    a referral, source, nudge … that does not exist
     └── BadRequest (ValueError)   input that cannot be used: unknown period, status, format, date …
 
-The CLI turns ConfigError and StorageError into "cannot start" (exit 2) and NotFound / BadRequest
+The CLI turns ConfigError and StorageError into one line "referbot: …" (exit 2) and NotFound / BadRequest
 into a one-line answer (exit 1); chat channels show NotFound / BadRequest to the person who asked.
 Nobody needs to match error text to tell them apart. NotFound and BadRequest keep their builtin
 bases so code that expected LookupError / ValueError still works.

@@ -40,6 +40,7 @@ class OutboxWorker:
         self._wake = asyncio.Event()
         #: Rows this worker claimed and has not yet recorded as sent or rescheduled.
         self._held: set[int] = set()
+        self._stopping = False
 
     def _notifier_for(self, kind: OutboxKind) -> Notifier | None:
         return next((n for n in self.notifiers if n.accepts(kind)), None)
@@ -76,6 +77,12 @@ class OutboxWorker:
             await uow.commit()
         return claimed
 
+    def stop(self) -> None:
+        """Finish the batch in hand, then return from `run_forever`: a prompt, clean shutdown that
+        never leaves a message half-sent by cancelling it mid-request."""
+        self._stopping = True
+        self._wake.set()
+
     async def run_forever(self, interval: float = 1.0) -> None:
         try:
             await self._run_forever(interval)
@@ -86,9 +93,9 @@ class OutboxWorker:
                 log.warning("outbox worker: could not release %d claim(s) on stop", len(self._held))
 
     async def _run_forever(self, interval: float) -> None:
-        while True:
+        while not self._stopping:
             try:
-                while await self.run_once():
+                while not self._stopping and await self.run_once():
                     pass
             except Exception:  # a database hiccup must not stop deliveries for good
                 log.exception("outbox worker: delivery round failed; retrying")

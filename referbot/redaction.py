@@ -94,15 +94,20 @@ def settings_secrets(settings: Settings, channel_settings: Iterable[BaseSettings
     return [value.strip() for value in values if isinstance(value, str) and value.strip()]
 
 
+def quiet_chatty_libraries() -> None:
+    """Hold the libraries that log payloads at the levels `CHATTY_LIBRARIES` allows (never lower)."""
+    for name, level in CHATTY_LIBRARIES.items():
+        library = logging.getLogger(name)
+        library.setLevel(max(level, library.level))
+
+
 def install_redaction(secrets: Iterable[str] = ()) -> RedactionFilter:
     """Put the filter on every handler of the root logger and quiet the chatty libraries.
 
     Handler filters see records from every logger (logger filters only see their own), so this is
     the one place that catches them all. Call it after the handlers are configured.
     """
-    for name, level in CHATTY_LIBRARIES.items():
-        library = logging.getLogger(name)
-        library.setLevel(max(level, library.level))
+    quiet_chatty_libraries()
     redaction = RedactionFilter(secrets)
     for handler in logging.getLogger().handlers:
         for old in [f for f in handler.filters if isinstance(f, RedactionFilter)]:

@@ -6,6 +6,7 @@ Channels come from the registry (`referbot.channels`); this module never names o
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import signal
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from referbot.erasure import purge
 from referbot.http import HttpServer, health_app
 from referbot.nudger import run_nudger
 from referbot.outbox import OutboxWorker
+from referbot.ports import RetryLater
 from referbot.sending import NoteNotifier
 from referbot.store import UnitOfWork, uninterrupted
 
@@ -36,8 +38,13 @@ def note_notifier(running: Iterable[tuple[Channel, RunningChannel]]) -> NoteNoti
 
 
 async def serve(runtime: Runtime, configured: Sequence[Configured], *,
-                console: Callable[[], Awaitable[None]] | None = None) -> None:
-    """Run until interrupted (or, with a console chat, until the person leaves it)."""
+                console: Callable[[], Awaitable[None]] | None = None, drain: float = 10.0) -> None:
+    """Run until SIGINT or SIGTERM (or, with a console chat, until the person leaves it).
+
+    Channels connect in the background, each retrying while its platform cannot be reached, so one
+    outage neither kills the bot nor holds up the others. On the way out the outbox worker finishes
+    the deliveries in hand (at most `drain` seconds) instead of being cut off mid-send.
+    """
     channels = build_channels(runtime, configured)
     worker = OutboxWorker(runtime.database, [*(n for c in channels for n in c.notifiers()),
                                              note_notifier(zip((c.channel for c in enabled(configured)), channels))])
@@ -45,8 +52,8 @@ async def serve(runtime: Runtime, configured: Sequence[Configured], *,
     web_app = health_app(runtime.database)
     needs_http = [c.mount(web_app) for c in channels]
     server = HttpServer(web_app, runtime.settings.http_host, runtime.settings.http_port) if any(needs_http) else None
-    background = [asyncio.create_task(worker.run_forever(), name="outbox"),
-                  asyncio.create_task(_forget_old_deliveries(runtime), name="housekeeping"),
+    outbox = asyncio.create_task(worker.run_forever(), name="outbox")
+    background = [asyncio.create_task(_forget_old_deliveries(runtime), name="housekeeping"),
                   asyncio.create_task(_apply_retention(runtime), name="retention")]
     if any(n.accepts(OutboxKind.NUDGE) for n in worker.notifiers):  # nudges wait in the database until then
         background.append(asyncio.create_task(
@@ -55,21 +62,64 @@ async def serve(runtime: Runtime, configured: Sequence[Configured], *,
         if server is not None:
             await server.start()
             log.info("HTTP server on http://%s:%s", server.host, server.port)
-        for channel in channels:
-            await channel.start()
-            log.info("%s channel started", channel.name)
+        background += [asyncio.create_task(start_with_retry(c), name=f"start {c.name}") for c in channels]
+        ending = [asyncio.create_task(_until_stopped(), name="signals")]
         if console is not None:
-            await console()
-        else:
-            await _until_stopped()
+            ending.append(asyncio.create_task(console(), name="console"))
+        await _until_done(ending, background)
     finally:
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
+        await _drain(worker, outbox, drain)  # while the channels' clients can still deliver
         for channel in reversed(channels):
             await channel.stop()
         if server is not None:
             await server.stop()
-        for task in background:
+
+
+async def start_with_retry(channel: RunningChannel, first_wait: float = 1.0, cap: float = 60.0) -> None:
+    """Start `channel`, waiting 1, 2, 4 … 60 s (or the platform's own hint) between attempts while it
+    cannot be reached; one log line per attempt. A rejected token (SettingsError) ends the bot."""
+    for attempt in itertools.count(1):
+        try:
+            await channel.start()
+        except RetryLater as problem:
+            wait = problem.after if problem.after is not None else min(cap, first_wait * 2 ** (attempt - 1))
+            log.warning("%s: %s; attempt %d failed, trying again in %.0f s", channel.name, problem, attempt, wait)
+            await asyncio.sleep(wait)
+        else:
+            log.info("%s channel started", channel.name)
+            return
+
+
+async def _until_done(ending: list[asyncio.Task], background: list[asyncio.Task]) -> None:
+    """Wait until one `ending` task ends (a signal, the console user leaving) or a background task
+    fails (a channel's token rejected: its error is raised); then cancel the other ending tasks."""
+    pending = {*ending, *background}
+    try:
+        while True:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            failed = [t for t in done if not t.cancelled() and t.exception() is not None]
+            if failed:
+                raise failed[0].exception()  # type: ignore[misc]
+            if any(t in ending for t in done):
+                return
+    finally:
+        for task in ending:
             task.cancel()
-        await asyncio.gather(*background, return_exceptions=True)
+        await asyncio.gather(*ending, return_exceptions=True)
+
+
+async def _drain(worker: OutboxWorker, task: asyncio.Task, seconds: float) -> None:
+    worker.stop()
+    try:
+        await asyncio.wait_for(task, seconds)
+    except asyncio.TimeoutError:
+        log.warning("outbox: deliveries still in progress after %.0f s were stopped; they resume at the next start",
+                    seconds)
+    except Exception:  # noqa: BLE001 — shutting down: say so, and go on stopping
+        log.exception("outbox worker failed while stopping")
 
 
 async def _forget_old_deliveries(runtime: Runtime, every: float = 3600.0,
@@ -104,8 +154,13 @@ async def _forget_deliveries_before(runtime: Runtime, cutoff: datetime) -> None:
 
 
 async def _until_stopped() -> None:
+    """Until SIGINT or SIGTERM (what systemd and container runtimes send to stop a service)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)

@@ -8,7 +8,7 @@ and loads it with `load_settings(ChannelSettings)`, so adding a channel never to
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,18 +22,38 @@ class SettingsError(ConfigError):
     """Settings that cannot be used; the message says which variable and why."""
 
 
+#: The complete example practice in a source checkout (absent from an installed package).
+EXAMPLE_PROFILE = Path(__file__).resolve().parent.parent / "examples" / "practice.yaml"
+
+
+def default_profile() -> Path:
+    """`practice.yaml` in the working directory; in a checkout without one, the example practice.
+
+    Every command resolves the profile here, so `scripts/run` and the `referbot chat` it suggests
+    afterwards continue the same conversation on the same practice in a fresh clone.
+    """
+    own = Path("practice.yaml")
+    return EXAMPLE_PROFILE if not own.exists() and EXAMPLE_PROFILE.exists() else own
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     database_url: str = Field("sqlite+aiosqlite:///referbot.db", alias="REFERBOT_DATABASE_URL")
-    profile: Path = Field(Path("practice.yaml"), alias="REFERBOT_PROFILE")
+    profile: Path = Field(default_factory=default_profile, alias="REFERBOT_PROFILE")
     http_host: str = Field("127.0.0.1", alias="REFERBOT_HTTP_HOST")
     http_port: int = Field(8080, alias="REFERBOT_HTTP_PORT", ge=1, le=65535)
+    log_format: Literal["text", "json"] = Field("text", alias="REFERBOT_LOG_FORMAT")
 
     #: Fernet keys, comma-separated: the first encrypts, all decrypt (`referbot keys generate`).
     encryption_key: SecretStr | None = Field(None, alias="REFERBOT_ENCRYPTION_KEY")
     #: Store client details unencrypted when no key is set (the console demo); off by default.
     allow_plaintext: bool = Field(False, alias="REFERBOT_ALLOW_PLAINTEXT")
+
+    @property
+    def uses_example_profile(self) -> bool:
+        """True when no profile was configured and the example practice stands in for one."""
+        return self.profile == EXAMPLE_PROFILE
 
 
 def load_settings(kind: type[S] = Settings) -> S:  # type: ignore[assignment]

@@ -16,6 +16,7 @@ from adapters.slack import SlackSettings
 from adapters.slack.listeners import Listeners
 from adapters.slack.notes import SlackNoteSender
 from adapters.slack.notifier import SlackNotifier
+from adapters.slack.reach import FAILURES, explain
 from referbot.app import Runtime
 from referbot.desk import Desk
 from referbot.ports import Notifier
@@ -30,6 +31,7 @@ class SlackChannel:
     def __init__(self, runtime: Runtime, settings: SlackSettings) -> None:
         self.app_token = settings.app_token
         self.socket_mode = bool(self.app_token)
+        self.api_url = settings.api_url
         self.client = AsyncWebClient(token=settings.bot_token, base_url=settings.api_url)
         # Socket Mode requests are not signed (the connection is authenticated), hence "" there.
         self.app = AsyncApp(client=self.client, signing_secret=settings.signing_secret or "",
@@ -65,9 +67,19 @@ class SlackChannel:
         return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
     async def start(self) -> None:
+        """Check the bot token, then connect Socket Mode if used: SettingsError for a rejected token,
+        RetryLater while Slack cannot be reached."""
+        try:
+            await self.client.auth_test()
+        except FAILURES as problem:
+            raise explain(problem, self.api_url) from None
         if self.socket_mode:
             self._socket = AsyncSocketModeHandler(self.app, self.app_token)
-            await self._socket.connect_async()
+            try:
+                await self._socket.connect_async()
+            except FAILURES as problem:
+                await self.stop()
+                raise explain(problem, self.api_url, "SLACK_APP_TOKEN") from None
 
     async def stop(self) -> None:
         if self._socket is not None:

@@ -19,6 +19,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseRa
 from adapters.telegram import TelegramSettings
 from adapters.telegram.notes import TelegramNoteSender
 from adapters.telegram.alerts import TelegramAlerts
+from adapters.telegram.reach import explain
 from adapters.telegram.render import CallbackCodec
 from adapters.telegram.staff import STAFF_COMMANDS
 from adapters.telegram.updates import REFERRER_COMMANDS, UpdateRouter
@@ -55,6 +56,8 @@ class TelegramChannel:
                  rate_limiter: BaseRateLimiter | None = None) -> None:
         assert settings.bot_token, "the channel is only built when enabled (a token is set)"
         self.runtime = runtime
+        self.api_url = settings.api_url
+        self._token = settings.bot_token
         self.webhook_url = settings.webhook_url
         self.webhook_secret = settings.webhook_secret or ""
         self.poll_timeout = settings.poll_timeout
@@ -86,7 +89,14 @@ class TelegramChannel:
         return True
 
     async def start(self) -> None:
-        await self.application.initialize()  # getMe: a wrong token fails here, loudly
+        """Connect: SettingsError for a rejected token, RetryLater while Telegram cannot be reached."""
+        try:
+            await self._connect()
+        except TelegramError as problem:
+            raise explain(problem, self.api_url, self._token) from None
+
+    async def _connect(self) -> None:
+        await self.application.initialize()  # getMe: a wrong token fails here
         await self._register_commands()
         if self.webhook_url:
             await self.application.bot.set_webhook(self.webhook_url, secret_token=self.webhook_secret,

@@ -27,6 +27,8 @@ async def bot_username(settings: TelegramSettings) -> str:
     from telegram import Bot
     from telegram.error import TelegramError
 
+    from adapters.telegram.reach import explain
+
     if settings.bot_username:
         return settings.bot_username.lstrip("@")
     if not settings.bot_token:
@@ -35,5 +37,6 @@ async def bot_username(settings: TelegramSettings) -> str:
         async with Bot(settings.bot_token, base_url=settings.api_url) as bot:
             return bot.username
     except TelegramError as problem:
-        raise SettingsError(f"Could not ask Telegram for the bot's username ({problem}); "
-                            "set TELEGRAM_BOT_USERNAME instead.") from problem
+        reason = explain(problem, settings.api_url, settings.bot_token)
+        raise SettingsError(f"Could not ask Telegram for the bot's username: {reason} "
+                            "(or set TELEGRAM_BOT_USERNAME).") from None

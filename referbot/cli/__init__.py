@@ -44,6 +44,15 @@ def _readable(command: Any) -> None:
 
 
 def main() -> None:
+    """The command; a file that cannot be read or written is one line and exit 1, never a traceback."""
+    from referbot.cli.common import file_problem
+
     command = typer.main.get_command(app)
     _readable(command)
-    command()
+    try:
+        command()
+    except OSError as problem:
+        if problem.filename is None:
+            raise
+        typer.echo(file_problem(problem), err=True)
+        raise SystemExit(1) from None

@@ -19,11 +19,13 @@ def chat(jsonl: bool = typer.Option(False, "--jsonl", help="Read and write JSON 
     """Refer a client from the terminal, as a referrer would on Telegram or Slack."""
     from referbot.cli.console import run_interactive, run_jsonl
     from referbot.app import open_runtime
+    from referbot.cli.common import example_notice
 
     identity = user or getpass.getuser()
 
     async def _chat() -> None:
         async with open_runtime(stores_client_data=True) as runtime:
+            example_notice(runtime.settings)
             if jsonl:
                 await run_jsonl(runtime.service.handle, identity, sys.stdin, sys.stdout)
             else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
+import os
 import sys
 from datetime import date, datetime, time, tzinfo
 from typing import Any, Coroutine, NoReturn, TypeVar
@@ -21,6 +22,17 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+def file_problem(problem: OSError) -> str:
+    """An unreadable or unwritable file as one line: which file and why, in the system's words."""
+    where = problem.filename if problem.filename is not None else "a file"
+    reason = problem.strerror or str(problem)
+    if isinstance(problem, FileNotFoundError) and problem.filename is not None:
+        parent = os.path.dirname(os.path.abspath(problem.filename))
+        if not os.path.isdir(parent):
+            reason = f"the folder {parent} does not exist"
+    return f"referbot: cannot use {where}: {reason}."
+
+
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run a command's coroutine. Errors are caught by category (`referbot.errors`): configuration
     and storage problems mean referbot cannot start (exit 2); an unknown record or unusable input
@@ -30,9 +42,16 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
     try:
         return asyncio.run(coroutine)
     except (ConfigError, StorageError) as problem:
-        fail(f"referbot: cannot start.\n{problem}")
+        fail(f"referbot: {problem}")
     except (NotFound, BadRequest) as problem:
         fail(str(problem), 1)
+
+
+def example_notice(settings: Any) -> None:
+    """Say when the example practice stands in for a missing practice.yaml (on stderr: scripts read stdout)."""
+    if settings.uses_example_profile:
+        typer.echo("Using the example practice (examples/practice.yaml). "
+                   "Run `referbot init` to make your own practice.yaml.", err=True)
 
 
 def print_json(data: Any) -> None:

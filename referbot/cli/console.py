@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+from functools import partial
 from typing import Any, Awaitable, Callable, TextIO
 
 from referbot.domain import Command, ConversationStatus, Inbound, Reply
@@ -41,6 +43,30 @@ def render_text(replies: list[Reply]) -> tuple[str, list[str]]:
     return "\n".join(parts), choice_ids
 
 
+async def read_line(read: Callable[[str], str], prompt: str) -> str:
+    """`read(prompt)` in a daemon thread. asyncio's own threads are joined at exit, so a reader
+    blocked in `input()` would keep a stopped bot (SIGTERM, Ctrl-C) alive until someone typed."""
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[str] = loop.create_future()
+
+    def deliver(outcome: Callable[[], None]) -> None:
+        if not answer.done():
+            outcome()
+
+    def reader() -> None:
+        try:
+            outcome = partial(answer.set_result, read(prompt))
+        except BaseException as problem:  # EOFError, KeyboardInterrupt: the caller decides
+            outcome = partial(answer.set_exception, problem)
+        try:
+            loop.call_soon_threadsafe(deliver, outcome)
+        except RuntimeError:  # the loop closed while we waited for input: nobody wants the line
+            pass
+
+    threading.Thread(target=reader, name="console-input", daemon=True).start()
+    return await answer
+
+
 async def run_interactive(handle: Handler, user: str, read: Callable[[str], str] = input,
                           write: Callable[[str], Any] = print) -> None:
     """Chat in the terminal until end of input (Ctrl-D) or Ctrl-C; the intake is saved every turn."""
@@ -49,7 +75,7 @@ async def run_interactive(handle: Handler, user: str, read: Callable[[str], str]
     write(text)
     while True:
         try:
-            line = await asyncio.to_thread(read, "> ")
+            line = await read_line(read, "> ")
         except (EOFError, KeyboardInterrupt):
             in_progress = outcome.state is ConversationStatus.ASKING
             write("\nBye — your answers are saved; run `referbot chat` again to continue." if in_progress else "\nBye.")

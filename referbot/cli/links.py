@@ -32,6 +32,8 @@ def link_source(name: str = typer.Argument(..., help="The source's name or code.
 
     from referbot.files import open_private
 
+    if output is not None and not output.resolve().parent.is_dir():  # before a source is created for nothing
+        fail(f"referbot: cannot write the QR code to {output}: the folder {output.resolve().parent} does not exist.", 1)
     links, code = run(_source_links(name, source_type, channel))
     path = output or Path(f"{code}.png")
     with open_private(path, "wb") as stream:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import getpass
 import logging
-import sys
 
 import typer
 
-from referbot.cli.common import run
+from referbot.cli.common import example_notice, run
 
 
 def register(app: typer.Typer) -> None:
@@ -25,16 +24,17 @@ def run_bot(user: str = typer.Option(None, "--as", help="Console referrer identi
     from referbot.app import open_runtime
     from referbot.channels import configure, delivery_warnings, enabled
     from referbot.cli.console import run_interactive
+    from referbot.logs import configure_logging
     from referbot.redaction import install_redaction, settings_secrets
     from referbot.runner import serve
-
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from referbot.settings import load_settings
 
     async def _run() -> None:
+        configure_logging(json_lines=load_settings().log_format == "json", verbose=verbose)
         channels = configure()  # a settings mistake is reported before the database is touched
         async with open_runtime(stores_client_data=True) as runtime:
             install_redaction(settings_secrets(runtime.settings, [c.settings for c in channels]))
+            example_notice(runtime.settings)
             for warning in delivery_warnings(runtime.profile, channels):
                 logging.getLogger("referbot").warning(warning)
             if any(c.channel.for_referrers for c in enabled(channels)):

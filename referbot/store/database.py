@@ -14,7 +14,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from referbot.errors import StorageError
@@ -24,6 +24,29 @@ from referbot.store.encryption import Cipher, attach_cipher
 
 class DatabaseError(StorageError):
     """The database cannot be used; the message says what to check."""
+
+
+#: The async driver for each supported backend; a URL naming the backend alone gets this one.
+DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
+SUPPORTED = "sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER:PASSWORD@HOST/DATABASE"
+
+
+def database_url(url: str) -> URL:
+    """The URL with its async driver, or DatabaseError naming the supported kinds.
+
+    `sqlite:///x.db` and `postgresql://…` (as pasted from a hosting panel) get the driver referbot
+    ships; MySQL, another driver or a typo is one line saying what is supported, never an import error.
+    """
+    try:
+        parsed = make_url(url)
+    except Exception:
+        raise DatabaseError(f"REFERBOT_DATABASE_URL {url!r} is not a database URL; use {SUPPORTED}") from None
+    backend = "postgresql" if parsed.get_backend_name() == "postgres" else parsed.get_backend_name()
+    if backend not in DRIVERS:
+        raise DatabaseError(f"REFERBOT_DATABASE_URL: {backend!r} databases are not supported; use {SUPPORTED}")
+    if "+" in parsed.drivername and parsed.get_driver_name() != DRIVERS[backend]:
+        raise DatabaseError(f"REFERBOT_DATABASE_URL: driver {parsed.drivername!r} is not available; use {SUPPORTED}")
+    return parsed.set(drivername=f"{backend}+{DRIVERS[backend]}")
 
 
 def alembic_config(url: str) -> Config:
@@ -67,38 +90,50 @@ class Database:
     """One engine and session factory per process."""
 
     def __init__(self, url: str, cipher: Cipher | None = None) -> None:
-        self.url = url
+        parsed = database_url(url)
+        self.url = parsed.render_as_string(hide_password=False)
         self.cipher = cipher
-        try:
-            parsed = make_url(url)
-        except Exception:
-            raise DatabaseError(f"REFERBOT_DATABASE_URL {url!r} is not a database URL "
-                                "(e.g. sqlite+aiosqlite:///referbot.db)") from None
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             _create_private(Path(parsed.database))
         # hide_parameters: a database error must never write a client's answers into the log.
-        self.engine = create_async_engine(url, pool_pre_ping=not self.is_sqlite, hide_parameters=True)
+        self.engine = create_async_engine(parsed, pool_pre_ping=not self.is_sqlite, hide_parameters=True)
         if self.is_sqlite:
             prepare_sqlite(self.engine)
         attach_cipher(self.engine, cipher)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, class_=AsyncSession)
 
+    @property
+    def where(self) -> str:
+        """The database as a person would name it, without the password."""
+        parsed = make_url(self.url)
+        return parsed.database or "" if self.is_sqlite else f"{parsed.host}:{parsed.port or 5432}/{parsed.database}"
+
     async def upgrade(self) -> None:
         """Bring the schema to the newest migration (a no-op when it is current)."""
+        await self.reach()
         try:
             await asyncio.to_thread(command.upgrade, alembic_config(self.url), "head")
-        except (OSError, DBAPIError) as problem:  # refused, unknown host, bad password, unreadable file
+        except (OSError, DBAPIError) as problem:  # unreadable file, the server gone since `reach`
             reason = getattr(problem, "orig", None) or problem
             raise DatabaseError(f"Cannot reach the database ({type(reason).__name__}: {reason}). "
                                 "Check REFERBOT_DATABASE_URL and that the server is running.") from problem
 
-    async def ping(self) -> bool:
+    async def reach(self) -> None:
+        """Connect once; DatabaseError in one line (refused, wrong password, no such database) if not."""
         try:
             async with self.engine.connect() as connection:
                 await connection.exec_driver_sql("SELECT 1")
+        except Exception as problem:  # noqa: BLE001 — every driver has its own error types
+            reason = getattr(problem, "orig", None) or problem
+            raise DatabaseError(f"cannot connect to the database {self.where}: {str(reason).strip() or type(reason).__name__}. "
+                                "Check REFERBOT_DATABASE_URL.") from None
+
+    async def ping(self) -> bool:
+        try:
+            await self.reach()
             return True
-        except Exception:
+        except DatabaseError:
             return False
 
     async def dispose(self) -> None:

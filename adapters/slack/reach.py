@@ -1,0 +1,48 @@
+"""Telling a wrong Slack token from an unreachable Slack, in words a therapist can act on.
+
+A token Slack rejects is a configuration error (waiting will not fix it); a network error, a
+timeout, a rate limit or a Slack 5xx is temporary and the caller retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import urlsplit
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from referbot.ports import RetryLater
+from referbot.settings import SettingsError
+
+#: Slack's answers meaning the token itself is wrong, revoked or lacks what referbot needs.
+TOKEN_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
+                "not_allowed_token_type", "missing_scope"}
+
+
+def api_host(api_url: str) -> str:
+    return urlsplit(api_url).netloc or api_url
+
+
+def slack_error(problem: SlackApiError) -> str:
+    """Slack's error code, with the scopes it says are missing."""
+    code = str(problem.response.get("error", "unknown_error"))
+    needed = problem.response.get("needed")
+    return f"{code} (needs the {needed} scope)" if needed else code
+
+
+#: What a call to Slack can fail with: Slack's answer, or no answer at all.
+FAILURES = (SlackApiError, SlackClientError, aiohttp.ClientError, OSError, asyncio.TimeoutError)
+
+
+def explain(problem: Exception, api_url: str, variable: str = "SLACK_BOT_TOKEN") -> SettingsError | RetryLater:
+    """SettingsError when Slack rejects `variable`'s token; RetryLater for anything that may pass.
+    `problem` is one of FAILURES."""
+    if isinstance(problem, SlackApiError):
+        if problem.response.get("error") in TOKEN_ERRORS:
+            return SettingsError(f"{variable} was rejected by Slack ({slack_error(problem)}): copy it again from "
+                                 "your Slack app's settings (api.slack.com/apps) into .env.")
+        after = problem.response.headers.get("Retry-After") if problem.response.status_code == 429 else None
+        return RetryLater(f"Slack answered {problem.response.status_code} {slack_error(problem)}",
+                          float(after) if after else None)
+    return RetryLater(f"cannot reach Slack at {api_host(api_url)} ({str(problem).strip() or type(problem).__name__})")
