@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from aiohttp import web
 
     from referbot.app import Runtime
+    from referbot.doctor import Finding
     from referbot.profile import Profile
 
 log = logging.getLogger(__name__)
@@ -90,9 +91,12 @@ class Channel:
     alerts_staff: Callable[[Profile, Any], bool] = _never
     #: A link a referral source can hand out (`referbot sources link`), for a source code.
     source_link: Callable[[Any, str], Awaitable[str]] | None = None
-    #: Optional live check of the settings (reach the upstream API …), for a doctor command:
-    #: returns problems, one line each.
-    check: Callable[[Any], Awaitable[list[str]]] | None = None
+    #: Optional live check of the settings for `referbot doctor`: reaches the upstream service (API,
+    #: mail server) and says what it found, each `Finding` ok, warn or fail with what to fix. Only
+    #: called for an enabled channel; it must not raise for anything the service answers.
+    check: Callable[[Any], Awaitable[list[Finding]]] | None = None
+    #: Optional URL of the upstream API, whose HTTP Date header the doctor compares this machine's clock with.
+    time_source: Callable[[Any], str] | None = None
     #: How the running channel (what `build` returned) writes a note to a referrer: their user id on
     #: this channel, or an address (email). None when the channel cannot write to referrers.
     note_sender: Callable[[Any], NoteSender] | None = None

@@ -59,12 +59,19 @@ class EmailChannel:
         return EmailSender(self.settings)
 
 
+async def _check(settings: EmailSettings) -> list[Any]:
+    from adapters.email.doctor import check
+
+    return await check(settings)
+
+
 CHANNEL = Channel(
     name="email",
     summary="Email: notes to referrers (thank-yous, close-the-loop) over the practice's SMTP server",
     settings=EmailSettings,
     enabled=lambda s: bool(s.host and s.from_),
     build=lambda _runtime, settings: EmailChannel(settings),
+    check=_check,
     note_sender=lambda running: running.note_sender(),
     for_referrers=False,
     order=900,

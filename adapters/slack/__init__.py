@@ -57,6 +57,12 @@ def _build(runtime: Any, settings: SlackSettings) -> RunningChannel:
     return SlackChannel(runtime, settings)
 
 
+async def _check(settings: SlackSettings) -> list[Any]:
+    from adapters.slack.doctor import check
+
+    return await check(settings)
+
+
 CHANNEL = Channel(
     name="slack",
     summary="Slack: alerts with status buttons in the practice's channel, /referbot for staff, intake in DMs",
@@ -66,6 +72,8 @@ CHANNEL = Channel(
     staff_ids=staff_ids,
     warnings=warnings,
     alerts_staff=lambda _profile, s: bool(s.alert_channel),
+    check=_check,
+    time_source=lambda s: s.api_url,
     note_sender=lambda running: running.note_sender(),
     order=10,
 )

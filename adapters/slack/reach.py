@@ -15,20 +15,26 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from referbot.ports import RetryLater
 from referbot.settings import SettingsError
 
-#: Slack's answers meaning the token itself is wrong, revoked or lacks what referbot needs.
+#: Slack's answers meaning the token itself is wrong or revoked.
 TOKEN_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
-                "not_allowed_token_type", "missing_scope"}
+                "not_allowed_token_type"}
 
 
 def api_host(api_url: str) -> str:
     return urlsplit(api_url).netloc or api_url
 
 
+def error_code(problem: SlackApiError) -> str:
+    """Slack's error code (`invalid_auth`), or the HTTP status when the answer was not Slack's JSON."""
+    data = problem.response.data
+    return str(data.get("error", "unknown_error")) if isinstance(data, dict) else f"HTTP {problem.response.status_code}"
+
+
 def slack_error(problem: SlackApiError) -> str:
     """Slack's error code, with the scopes it says are missing."""
-    code = str(problem.response.get("error", "unknown_error"))
-    needed = problem.response.get("needed")
-    return f"{code} (needs the {needed} scope)" if needed else code
+    data = problem.response.data
+    needed = data.get("needed") if isinstance(data, dict) else None
+    return f"{error_code(problem)} (needs the {needed} scope)" if needed else error_code(problem)
 
 
 #: What a call to Slack can fail with: Slack's answer, or no answer at all.
@@ -39,7 +45,7 @@ def explain(problem: Exception, api_url: str, variable: str = "SLACK_BOT_TOKEN")
     """SettingsError when Slack rejects `variable`'s token; RetryLater for anything that may pass.
     `problem` is one of FAILURES."""
     if isinstance(problem, SlackApiError):
-        if problem.response.get("error") in TOKEN_ERRORS:
+        if error_code(problem) in TOKEN_ERRORS:
             return SettingsError(f"{variable} was rejected by Slack ({slack_error(problem)}): copy it again from "
                                  "your Slack app's settings (api.slack.com/apps) into .env.")
         after = problem.response.headers.get("Retry-After") if problem.response.status_code == 429 else None

@@ -56,6 +56,12 @@ def _build(runtime: Any, settings: TelegramSettings) -> RunningChannel:
     return TelegramChannel(runtime, settings)
 
 
+async def _check(settings: TelegramSettings) -> list[Any]:
+    from adapters.telegram.doctor import check
+
+    return await check(settings)
+
+
 async def _source_link(settings: TelegramSettings, code: str) -> str:
     from adapters.telegram.links import bot_username, deep_link
 
@@ -71,6 +77,8 @@ CHANNEL = Channel(
     staff_ids=staff_ids,
     alerts_staff=lambda profile, _s: bool(profile.staff.ids("telegram")),
     source_link=_source_link,
+    check=_check,
+    time_source=lambda s: s.api_url,
     note_sender=lambda running: running.note_sender(),
     order=20,
 )

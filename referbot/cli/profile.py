@@ -110,6 +110,7 @@ def check() -> None:
 
     Fails while anything from the template or the fictional example practice is left, and notes how
     specialty words were read as issue ids."""
+    from referbot.doctor import Status, encryption_finding
     from referbot.engine import FlowError, load_flow
     from referbot.practice_setup import example_leftovers, placeholders
     from referbot.profile import ProfileError, load_profile
@@ -149,6 +150,11 @@ def check() -> None:
         typer.echo(f"✓ database URL {settings.database_url.split('@')[-1]}")
     except DatabaseError as problem:
         problems.append(str(problem))
+    key, _cipher = encryption_finding(settings)
+    if key.status is Status.FAIL:
+        problems.append(key.detail if key.fix is None else f"{key.detail}. {key.fix}")
+    else:
+        typer.echo(key.line())
     channels = _channels(problems)
     if profile is not None:
         from referbot.channels import delivery_warnings
@@ -157,6 +163,7 @@ def check() -> None:
             typer.echo(f"! {warning}")
     if problems:
         fail("\n".join(f"✗ {p}" for p in problems), 1)
+    typer.echo("These are the files only; `referbot doctor` connects to the database, the channels and the clock.")
 
 
 def _channels(problems: list[str]) -> list[Configured]:

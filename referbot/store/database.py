@@ -57,6 +57,15 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+def head_revision() -> str:
+    """The newest migration this version of referbot ships."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert head is not None, "referbot ships at least one migration"
+    return head
+
+
 def prepare_sqlite(engine: AsyncEngine, *, foreign_keys: bool = True) -> None:
     """Make SQLite safe for several writers: WAL, and `BEGIN IMMEDIATE` so that a read-then-write
     transaction takes the write lock up front instead of failing halfway. The driver's own
@@ -128,6 +137,14 @@ class Database:
             reason = getattr(problem, "orig", None) or problem
             raise DatabaseError(f"cannot connect to the database {self.where}: {str(reason).strip() or type(reason).__name__}. "
                                 "Check REFERBOT_DATABASE_URL.") from None
+
+    async def revision(self) -> str | None:
+        """The migration the database is at (None when it has no schema yet)."""
+        from alembic.runtime.migration import MigrationContext
+
+        await self.reach()
+        async with self.engine.connect() as connection:
+            return await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
 
     async def ping(self) -> bool:
         try:

@@ -63,3 +63,14 @@ class JsonlChat:
     def close(self) -> int:
         self.process.stdin.close()
         return self.process.wait(timeout=30)
+
+
+async def referbot_async(tmp_path: Path, *args: str, input: str = "", **env: str) -> tuple[int, str, str]:
+    """`referbot` in a subprocess without blocking the event loop, so fakes served by this test's
+    loop (Telegram, Slack) can answer it. Returns (exit code, stdout, stderr)."""
+    import asyncio
+
+    process = await asyncio.create_subprocess_exec(REFERBOT, *args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                                   stderr=subprocess.PIPE, cwd=tmp_path, env=cli_env(tmp_path, **env))
+    out, err = await asyncio.wait_for(process.communicate(input.encode()), 120)
+    return process.returncode or 0, out.decode(), err.decode()

@@ -1,10 +1,11 @@
 """A fake Slack for end-to-end tests, all on 127.0.0.1.
 
 `FakeSlack` is the Web API (auth.test, chat.postMessage, chat.update, chat.postEphemeral,
-views.publish, conversations.open, conversations.history, users.info): it records every call, keeps
-posted messages (with their metadata) so updates and look-ups can be checked, and can be told to
-fail the next calls with a status (500, or 429 with Retry-After), to do the next call and then
-answer 500 as if the response were lost, or to answer it only after a delay. `SlackSender` plays Slack's side of the app's request URL: events, slash commands
+views.publish, conversations.open, conversations.history, conversations.info, users.info): it records
+every call, keeps posted messages (with their metadata) so updates and look-ups can be checked, and
+can be told to fail the next calls with a status (500, or 429 with Retry-After), to do the next call
+and then answer 500 as if the response were lost, or to answer it only after a delay. `SlackSender`
+plays Slack's side of the app's request URL: events, slash commands
 and interactivity, signed exactly as Slack signs them.
 """
 
@@ -51,11 +52,15 @@ class FakeSlack:
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _server: HttpServer | None = None
     url: str = ""
+    #: When set, calls with another bearer token are answered `invalid_auth`, as Slack does.
+    token: str | None = None
+    #: Channel id -> whether the bot is a member; ids not listed are `channel_not_found`.
+    channels: dict[str, bool] = field(default_factory=dict)
 
     async def start(self) -> str:
         app = web.Application()
         app.router.add_post("/api/{method}", self._handle)
-        app.router.add_get("/api/{method}", self._handle)  # the SDK reads conversations.history with GET
+        app.router.add_get("/api/{method}", self._handle)  # slack_sdk GETs some methods (conversations.history, .info)
         app.router.add_post("/upload/{file_id}", self._upload)
         self._server = HttpServer(app, "127.0.0.1", 0)
         await self._server.start()
@@ -95,6 +100,10 @@ class FakeSlack:
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await self._arguments(request)
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if self.token is not None and given != self.token:
+            self.calls.append(Call(method, args, 200))
+            return web.json_response({"ok": False, "error": "invalid_auth"})
         if self._failures:
             status, retry_after = self._failures.popleft()
             self.calls.append(Call(method, args, status))
@@ -164,6 +173,16 @@ class FakeSlack:
                  for (channel, ts), m in sorted(self.messages.items(), key=lambda item: item[0][1], reverse=True)
                  if channel == args.get("channel") and float(ts) >= float(args.get("oldest") or 0)]
         return {"ok": True, "messages": found[:int(args.get("limit") or 100)], "has_more": False}
+
+    def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = args.get("channel", "")
+        if channel not in self.channels:
+            return {"ok": False, "error": "channel_not_found"}
+        return {"ok": True, "channel": {"id": channel, "name": f"alerts-{channel.lower()}", "is_channel": True,
+                                        "is_member": self.channels[channel]}}
+
+    def _apps_connections_open(self, _args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": "ws://127.0.0.1:9/link"}
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = args.get("user", "")

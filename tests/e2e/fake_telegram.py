@@ -122,6 +122,7 @@ class FakeTelegram:
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.chats: dict[int, dict[str, Any]] = {}
         self.webhook: dict[str, Any] = {}
+        self.webhook_error: str | None = None  # what getWebhookInfo reports as the last delivery error
         self._updates: list[dict[str, Any]] = []
         self._failures: list[tuple[str | None, int, int | None]] = []
         self._update_ids = itertools.count(1000)
@@ -303,6 +304,13 @@ class FakeTelegram:
     def _api_deleteWebhook(self, _params: dict[str, Any]) -> bool:
         self.webhook = {}
         return True
+
+    def _api_getWebhookInfo(self, _params: dict[str, Any]) -> dict[str, Any]:
+        info: dict[str, Any] = {"url": self.webhook.get("url", ""), "has_custom_certificate": False,
+                                "pending_update_count": len(self._updates)}
+        if self.webhook_error:
+            info.update(last_error_date=int(time.time()), last_error_message=self.webhook_error)
+        return info
 
     def _api_setWebhook(self, params: dict[str, Any]) -> bool:
         self.webhook = dict(params)
