@@ -17,6 +17,7 @@ from referbot.channels import Channel, Configured, RunningChannel, enabled
 from referbot.domain import OutboxKind
 from referbot.erasure import purge
 from referbot.http import HttpServer, health_app
+from referbot.metrics import Metrics
 from referbot.nudger import run_nudger
 from referbot.outbox import OutboxWorker
 from referbot.ports import RetryLater
@@ -49,9 +50,13 @@ async def serve(runtime: Runtime, configured: Sequence[Configured], *,
     worker = OutboxWorker(runtime.database, [*(n for c in channels for n in c.notifiers()),
                                              note_notifier(zip((c.channel for c in enabled(configured)), channels))])
     runtime.service.on_alert = worker.wake
-    web_app = health_app(runtime.database)
+    metrics = Metrics(runtime.database, runtime.service.clock)
+    runtime.service.on_outcome = metrics.observe
+    web_app = health_app(runtime.database, metrics)
     needs_http = [c.mount(web_app) for c in channels]
-    server = HttpServer(web_app, runtime.settings.http_host, runtime.settings.http_port) if any(needs_http) else None
+    # A server (not someone chatting in a terminal) always gets health checks and metrics.
+    serving = any(needs_http) or console is None
+    server = HttpServer(web_app, runtime.settings.http_host, runtime.settings.http_port) if serving else None
     outbox = asyncio.create_task(worker.run_forever(), name="outbox")
     background = [asyncio.create_task(_forget_old_deliveries(runtime), name="housekeeping"),
                   asyncio.create_task(_apply_retention(runtime), name="retention")]

@@ -42,6 +42,9 @@ class Outcome:
     referral_id: int | None = None
     verdict: FitVerdict | None = None
     duplicate: bool = False
+    started: bool = False  # this event began a new intake
+    submitted: bool = False  # this event completed the intake (a referral was stored)
+    crisis: bool = False  # this event's words stopped the intake for safety (a referral was stored)
 
 
 def intake_facts(answers: dict[str, Any], assessor: Assessor) -> IntakeFacts:
@@ -84,6 +87,8 @@ class IntakeService:
                              lambda kind: crisis_message(profile, kind, alerting))
         #: Called after a commit that enqueued an alert, so the outbox worker delivers it at once.
         self.on_alert: Callable[[], None] = lambda: None
+        #: Called with every handled event and its outcome (metrics count intakes and crises here).
+        self.on_outcome: Callable[[Inbound, Outcome], None] = lambda _inbound, _outcome: None
 
     async def handle(self, inbound: Inbound) -> Outcome:
         """Handle one event exactly once. Concurrent first messages of one user race on a unique
@@ -92,7 +97,9 @@ class IntakeService:
         inbound = clean_inbound(inbound)
         for attempt in range(3):
             try:
-                return await self._handle_once(inbound)
+                outcome = await self._handle_once(inbound)
+                self.on_outcome(inbound, outcome)
+                return outcome
             except (IntegrityError, StaleDataError):
                 if attempt == 2:
                     raise
@@ -132,7 +139,8 @@ class IntakeService:
                 self.on_alert()
             asking = turn.state.status is ConversationStatus.ASKING
             return Outcome(replies, turn.state.step if asking else None, turn.state.status,
-                           conversation.referral_id, verdict or self._last_verdict(turn.state))
+                           conversation.referral_id, verdict or self._last_verdict(turn.state),
+                           started=turn.started, submitted=turn.submitted, crisis=turn.crisis is not None)
 
     async def _turn(self, uow: UnitOfWork, conversation: Conversation | None, inbound: Inbound) -> Turn:
         """Start (recognising a returning referrer), resume, or step the conversation."""

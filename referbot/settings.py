@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     database_url: str = Field("sqlite+aiosqlite:///referbot.db", alias="REFERBOT_DATABASE_URL")
     profile: Path = Field(default_factory=default_profile, alias="REFERBOT_PROFILE")
     http_host: str = Field("127.0.0.1", alias="REFERBOT_HTTP_HOST")
-    http_port: int = Field(8080, alias="REFERBOT_HTTP_PORT", ge=1, le=65535)
+    http_port: int = Field(8080, alias="REFERBOT_HTTP_PORT", ge=0, le=65535)  # 0: any free port
     log_format: Literal["text", "json"] = Field("text", alias="REFERBOT_LOG_FORMAT")
 
     #: Fernet keys, comma-separated: the first encrypts, all decrypt (`referbot keys generate`).

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 
-from referbot.cli.common import fail
+from referbot.cli.common import fail, file_problem
 
 if TYPE_CHECKING:
     from referbot.channels import Configured
@@ -48,7 +48,7 @@ def init(path: Path = typer.Argument(Path("practice.yaml"), help="Where to write
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as problem:
-        fail(f"Cannot write {path}: {problem.strerror or problem}", 1)
+        fail(file_problem(problem), 1)
     typer.echo(done)
 
 

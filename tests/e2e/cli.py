@@ -21,7 +21,8 @@ TEST_KEY = Cipher.generate_key()
 def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REFERBOT_", "TELEGRAM_", "SLACK_"))}
     env.update({"REFERBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'referbot.db'}",
-                "REFERBOT_PROFILE": str(EXAMPLE_PROFILE), "REFERBOT_ENCRYPTION_KEY": TEST_KEY, **extra})
+                "REFERBOT_PROFILE": str(EXAMPLE_PROFILE), "REFERBOT_ENCRYPTION_KEY": TEST_KEY, "REFERBOT_HTTP_PORT": "0",
+                **extra})
     return env
 
 
