@@ -13,7 +13,6 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 

@@ -26,7 +26,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
 
 #: Command modules in `referbot.cli`, each with `register(app)`.
 COMMAND_MODULES = ("profile", "database", "chat", "records", "serve", "match", "nudges", "stats", "links", "privacy",
-                   "doctor")
+                   "doctor", "backup")
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"referbot.cli.{_name}").register(app)
