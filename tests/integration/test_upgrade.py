@@ -1,0 +1,118 @@
+"""The documented upgrade path: a database made by the first release and filled with its data is
+upgraded by `referbot db upgrade` to the newest schema, on SQLite and PostgreSQL, and everything in it
+is still there and usable."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import MetaData, func, insert, select
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from referbot.store.database import alembic_config, head_revision
+from tests.conftest import pg_server_psql
+from tests.e2e.cli import referbot
+
+FIRST = "0001"
+T0 = datetime(2026, 1, 5, 15, 0, tzinfo=timezone.utc)
+
+
+def rows_at_first_release() -> dict[str, list[dict]]:
+    """What a practice had after a few weeks on the first schema: sources, referrals (one a crisis),
+    their history, a conversation in progress, delivered and waiting alerts."""
+    answers = {"referrer_name": "Dr. Ann Lee", "client_name": "J.", "client_age": 34,
+               "presenting_issues": "panic attacks"}
+    referral = dict(channel="telegram", referrer_user_id="42", issues=[{"id": "anxiety", "score": 100.0}],
+                    consent_to_contact=True, consent_to_update=False, answers=answers, fit={"reasons": ["fits"]},
+                    created_at=T0, updated_at=T0)
+    return {
+        "sources": [dict(id=1, name="Dr. Ann Lee", type="physician", code="ann-lee", created_at=T0,
+                         organisation="Lakeview Family Medicine", contact="ann@lakeview.example"),
+                    dict(id=2, name="Northside High", type="school", code="northside", created_at=T0)],
+        "source_identities": [dict(id=1, source_id=1, channel="telegram", user_id="42")],
+        "referrals": [dict(id=1, source_id=1, client_name="J.", client_age=34, presenting_issues="panic attacks",
+                           client_contact="(312) 555-0100", verdict="good_fit", crisis=False, status="contacted",
+                           **referral),
+                      dict(id=2, source_id=2, client_name="K.", client_age=16, presenting_issues="says he wants to end it all",
+                           verdict="crisis", crisis=True, crisis_evidence="end it all", status="new",
+                           **{**referral, "consent_to_contact": False})],
+        "referral_events": [dict(id=1, referral_id=1, status="new", by="telegram:42", at=T0),
+                            dict(id=2, referral_id=1, status="contacted", by="slack:U1", at=T0)],
+        "touchpoints": [dict(id=1, source_id=1, kind="referral_received", referral_id=1, at=T0)],
+        "conversations": [dict(id=1, channel="console", user_id="pat", flow="referral_intake", step="referrer_role",
+                               status="asking", answers={"referrer_name": "Pat Doe"},
+                               state={"flow_id": "referral_intake", "step": "referrer_role",
+                                      "answers": {"referrer_name": "Pat Doe"},
+                                      "status": "asking", "history": ["referrer_name"]},
+                               version=1, created_at=T0, updated_at=T0)],
+        "outbox": [dict(id=1, key="referral_alert:1", kind="referral_alert", payload={"referral_id": 1}, attempts=1,
+                        next_attempt_at=T0, delivered_to={"slack": {"ts": "1.2"}}, created_at=T0, sent_at=T0),
+                   dict(id=2, key="crisis_alert:2", kind="crisis_alert", payload={"referral_id": 2}, attempts=0,
+                        next_attempt_at=T0, delivered_to={}, created_at=T0)],
+        "processed_events": [dict(channel="telegram", event_id="1001", at=T0)],
+    }
+
+
+async def fill_first_release(url: str) -> dict[str, int]:
+    """Create the first schema and fill it through its own tables (reflected, not today's models)."""
+    await asyncio.to_thread(command.upgrade, alembic_config(url), FIRST)
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as connection:
+            metadata = MetaData()
+            await connection.run_sync(metadata.reflect)
+            for table, rows in rows_at_first_release().items():
+                for row in rows:
+                    await connection.execute(insert(metadata.tables[table]).values(**row))
+        return {table: len(rows) for table, rows in rows_at_first_release().items()}
+    finally:
+        await engine.dispose()
+
+
+async def counts(url: str, names: list[str]) -> dict[str, int]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            metadata = MetaData()
+            await connection.run_sync(metadata.reflect)
+            return {name: await connection.scalar(select(func.count()).select_from(metadata.tables[name]))
+                    for name in names}
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'referbot.db'}"
+    server = request.getfixturevalue("pg_server")
+    name = f"upgrade_{tmp_path.name.lower().replace('-', '_')}"[:60]
+    pg_server_psql(server, f"CREATE DATABASE {name}")
+    return server.url(name)
+
+
+async def test_upgrade_from_the_first_release_keeps_everything(empty_url: str, tmp_path: Path) -> None:
+    before = await fill_first_release(empty_url)
+    upgraded = await asyncio.to_thread(referbot, tmp_path, "db", "upgrade", REFERBOT_DATABASE_URL=empty_url)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert await counts(empty_url, list(before)) == before
+
+    env = {"REFERBOT_DATABASE_URL": empty_url}
+    shown = await asyncio.to_thread(referbot, tmp_path, "referrals", "show", "1", "--json", **env)
+    assert shown.returncode == 0, shown.stderr
+    referral = json.loads(shown.stdout)
+    assert referral["client_name"] == "J." and referral["client_age"] == 34 and referral["status"] == "contacted"
+    listed = json.loads((await asyncio.to_thread(referbot, tmp_path, "referrals", "list", "--json", **env)).stdout)
+    assert sorted((r["id"], r["crisis"]) for r in listed) == [(1, False), (2, True)]
+    sources = json.loads((await asyncio.to_thread(referbot, tmp_path, "sources", "list", "--json", **env)).stdout)
+    assert {s["name"] for s in sources} == {"Dr. Ann Lee", "Northside High"}
+    resumed = await asyncio.to_thread(referbot, tmp_path, "chat", "--jsonl", "--as", "pat", input="", **env)
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout.splitlines()[0])["step"] == "referrer_role"  # the saved conversation goes on
+    doctor = await asyncio.to_thread(referbot, tmp_path, "doctor", **env)
+    assert f"at migration {head_revision()} (the newest)" in doctor.stdout
