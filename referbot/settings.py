@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     @property
     def uses_example_profile(self) -> bool:
         """True when no profile was configured and the example practice stands in for one."""
-        return self.profile == EXAMPLE_PROFILE
+        return "profile" not in self.model_fields_set and self.profile == EXAMPLE_PROFILE
 
 
 def load_settings(kind: type[S] = Settings) -> S:  # type: ignore[assignment]

@@ -25,7 +25,9 @@ def chat(jsonl: bool = typer.Option(False, "--jsonl", help="Read and write JSON 
 
     async def _chat() -> None:
         async with open_runtime(stores_client_data=True) as runtime:
-            example_notice(runtime.settings)
+            notice = example_notice(runtime.settings)
+            if notice:  # on stderr: scripts read stdout
+                typer.echo(notice, err=True)
             if jsonl:
                 await run_jsonl(runtime.service.handle, identity, sys.stdin, sys.stdout)
             else:

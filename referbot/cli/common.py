@@ -47,11 +47,11 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
         fail(str(problem), 1)
 
 
-def example_notice(settings: Any) -> None:
-    """Say when the example practice stands in for a missing practice.yaml (on stderr: scripts read stdout)."""
-    if settings.uses_example_profile:
-        typer.echo("Using the example practice (examples/practice.yaml). "
-                   "Run `referbot init` to make your own practice.yaml.", err=True)
+def example_notice(settings: Any) -> str | None:
+    """What to say when the example practice stands in for a missing practice.yaml."""
+    if not settings.uses_example_profile:
+        return None
+    return "Using the example practice (examples/practice.yaml). Run `referbot init` to make your own practice.yaml."
 
 
 def print_json(data: Any) -> None:

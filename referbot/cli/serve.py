@@ -34,8 +34,7 @@ def run_bot(user: str = typer.Option(None, "--as", help="Console referrer identi
         channels = configure()  # a settings mistake is reported before the database is touched
         async with open_runtime(stores_client_data=True) as runtime:
             install_redaction(settings_secrets(runtime.settings, [c.settings for c in channels]))
-            example_notice(runtime.settings)
-            for warning in delivery_warnings(runtime.profile, channels):
+            for warning in filter(None, [example_notice(runtime.settings), *delivery_warnings(runtime.profile, channels)]):
                 logging.getLogger("referbot").warning(warning)
             if any(c.channel.for_referrers for c in enabled(channels)):
                 await serve(runtime, channels)
