@@ -16,7 +16,7 @@ from adapters.slack import SlackSettings
 from adapters.slack.listeners import Listeners
 from adapters.slack.notes import SlackNoteSender
 from adapters.slack.notifier import SlackNotifier
-from adapters.slack.reach import FAILURES, explain
+from adapters.slack.reach import FAILURES, explain, socket_mode_logger
 from referbot.app import Runtime
 from referbot.desk import Desk
 from referbot.ports import Notifier
@@ -73,8 +73,8 @@ class SlackChannel:
             await self.client.auth_test()
         except FAILURES as problem:
             raise explain(problem, self.api_url) from None
-        if self.socket_mode:
-            self._socket = AsyncSocketModeHandler(self.app, self.app_token)
+        if self.socket_mode:  # the client retries a lost connection by itself, one log line each time
+            self._socket = AsyncSocketModeHandler(self.app, self.app_token, logger=socket_mode_logger())
             try:
                 await self._socket.connect_async()
             except FAILURES as problem:

@@ -7,6 +7,7 @@ timeout, a rate limit or a Slack 5xx is temporary and the caller retries.
 from __future__ import annotations
 
 import asyncio
+import logging
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -52,3 +53,24 @@ def explain(problem: Exception, api_url: str, variable: str = "SLACK_BOT_TOKEN")
         return RetryLater(f"Slack answered {problem.response.status_code} {slack_error(problem)}",
                           float(after) if after else None)
     return RetryLater(f"cannot reach Slack at {api_host(api_url)} ({str(problem).strip() or type(problem).__name__})")
+
+
+class OneLineRetries(logging.Filter):
+    """The Socket Mode client retries a failed connection every few seconds by itself, logging a full
+    traceback each time; this keeps each attempt to the one line saying what failed."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and str(record.msg).startswith("Failed to connect"):
+            reason = record.exc_info[1]
+            record.msg, record.args = "slack: cannot reach Slack Socket Mode (%s); retrying", (reason,)
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def socket_mode_logger() -> logging.Logger:
+    """The logger the Socket Mode client gets: referbot's own, with each retry on one line."""
+    logger = logging.getLogger("adapters.slack.socket_mode")
+    if not any(isinstance(f, OneLineRetries) for f in logger.filters):
+        logger.addFilter(OneLineRetries())
+    return logger

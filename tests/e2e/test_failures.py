@@ -168,3 +168,36 @@ def test_the_advice_after_scripts_run_works_in_a_fresh_clone(tmp_path: Path) -> 
     assert again.returncode == 0, again.stderr
     assert "Which best describes you?" in again.stdout  # where the first run left off, not a new intake
     assert "First, what's your name?" not in again.stdout
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_socket_mode_retries_are_one_line_each(database, profile, clock, caplog) -> None:
+    from adapters.slack import SlackSettings
+    from adapters.slack.channel import SlackChannel
+    from adapters.slack.reach import socket_mode_logger
+    from referbot.app import Runtime
+    from referbot.engine import load_flow
+    from referbot.service import IntakeService
+    from referbot.settings import Settings
+    from tests.fakes import KeywordAssessor
+
+    fake = FakeSlack()
+    fake._apps_connections_open = lambda _args: {"ok": True, "url": f"ws://127.0.0.1:{closed_port()}/link"}
+    await fake.start()
+    settings = SlackSettings(_env_file=None, bot_token="xoxb-t", app_token="xapp-1-t", api_url=fake.url,
+                             alert_channel="C1")
+    runtime = Runtime(Settings(_env_file=None), profile, database,
+                      IntakeService(database, profile, load_flow(), KeywordAssessor(), clock))
+    channel = SlackChannel(runtime, settings)
+    caplog.set_level("INFO", logger=socket_mode_logger().name)
+    starting = asyncio.create_task(channel.start())
+    try:
+        await asyncio.sleep(3)  # the client's own first attempt fails; it retries every 10 s
+    finally:
+        starting.cancel()
+        await asyncio.gather(starting, return_exceptions=True)
+        await channel.stop()
+        await fake.stop()
+    retries = [r for r in caplog.records if "cannot reach Slack Socket Mode" in r.getMessage()]
+    assert retries and all(r.exc_info is None and r.levelname == "WARNING" for r in retries)
+    assert all("\n" not in r.getMessage() for r in retries)
