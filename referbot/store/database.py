@@ -116,7 +116,7 @@ class Database:
     def where(self) -> str:
         """The database as a person would name it, without the password."""
         parsed = make_url(self.url)
-        return parsed.database or "" if self.is_sqlite else f"{parsed.host}:{parsed.port or 5432}/{parsed.database}"
+        return (parsed.database or "") if self.is_sqlite else f"{parsed.host}:{parsed.port or 5432}/{parsed.database}"
 
     async def upgrade(self) -> None:
         """Bring the schema to the newest migration (a no-op when it is current)."""
