@@ -163,6 +163,19 @@ def configure(names: Sequence[str] | None = None) -> list[Configured]:
     return [Configured(channel, load_settings(channel.settings)) for channel in channels]
 
 
+def configure_each() -> tuple[list[Configured], dict[str, ConfigError]]:
+    """Every installed channel whose settings can be read, and the problem of each one whose cannot:
+    `check` and `doctor` report every unusable channel instead of stopping at the first."""
+    configured: list[Configured] = []
+    problems: dict[str, ConfigError] = {}
+    for name in installed():
+        try:
+            configured += configure([name])
+        except ConfigError as problem:
+            problems[name] = problem
+    return configured, problems
+
+
 def enabled(configured: Sequence[Configured]) -> list[Configured]:
     return [c for c in configured if c.enabled]
 

@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 import aiohttp
 from sqlalchemy import column, func, select, table
 
-from referbot.errors import ConfigError
 from referbot.store import Database, DatabaseError
 from referbot.store.database import head_revision
 from referbot.store.encryption import KEY_VARIABLE, PREFIX, Cipher, EncryptionError, encrypted_columns
@@ -175,15 +174,10 @@ async def clock_finding(references: dict[str, str]) -> Finding:
 async def channel_findings() -> tuple[list[Finding], dict[str, str], list[Configured]]:
     """Each installed channel's settings read and, for the enabled ones, their own live check;
     also where their upstreams tell the time (for the clock) and the channels as configured."""
-    from referbot.channels import configure, enabled, installed
+    from referbot.channels import configure_each, enabled
 
-    findings: list[Finding] = []
-    configured: list[Configured] = []
-    for name in installed():
-        try:
-            configured += configure([name])
-        except ConfigError as problem:
-            findings.append(Finding(Status.FAIL, name, str(problem)))
+    configured, unusable = configure_each()
+    findings = [Finding(Status.FAIL, name, str(problem)) for name, problem in unusable.items()]
     on = enabled(configured)
     findings.append(Finding(Status.OK, "channels", f"on: {', '.join(c.name for c in on)}" if on else
                             "none is set up: `referbot run` chats in the console only"))

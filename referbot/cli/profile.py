@@ -168,15 +168,10 @@ def check() -> None:
 
 def _channels(problems: list[str]) -> list[Configured]:
     """Every installed channel's settings; the enabled ones are listed, unusable settings are problems."""
-    from referbot.channels import configure, installed
-    from referbot.errors import ConfigError
+    from referbot.channels import configure_each
 
-    configured: list[Configured] = []
-    for name in installed():
-        try:
-            configured += configure([name])
-        except ConfigError as problem:
-            problems.append(str(problem))
+    configured, unusable = configure_each()
+    problems += [str(problem) for problem in unusable.values()]
     on = [c.name for c in configured if c.enabled]
     typer.echo(f"✓ channels: console{''.join(', ' + name for name in on)}")
     return configured

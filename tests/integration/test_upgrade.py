@@ -116,3 +116,9 @@ async def test_upgrade_from_the_first_release_keeps_everything(empty_url: str, t
     assert json.loads(resumed.stdout.splitlines()[0])["step"] == "referrer_role"  # the saved conversation goes on
     doctor = await asyncio.to_thread(referbot, tmp_path, "doctor", **env)
     assert f"at migration {head_revision()} (the newest)" in doctor.stdout
+    # the first release stored client data in plain text: the doctor says so, and `keys rotate` fixes it
+    assert "value(s) of client data are not encrypted (written before the key was set)" in doctor.stdout
+    rotated = await asyncio.to_thread(referbot, tmp_path, "keys", "rotate", **env)
+    assert rotated.returncode == 0, rotated.stderr
+    doctor = await asyncio.to_thread(referbot, tmp_path, "doctor", **env)
+    assert "✓ encryption: the key opens the client data stored in the database" in doctor.stdout
