@@ -11,12 +11,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import AsyncIterator
 
+from referbot.admission import Admission
 from referbot.channels import alerts_reach_staff, configure
 from referbot.domain import FitAssessment, IntakeFacts, IssueMatch, RiskAssessment
 from referbot.engine import load_flow
 from referbot.ports import Assessor
 from referbot.profile import Profile, load_profile
-from referbot.service import Clock, IntakeService, utcnow
+from referbot.service import Clock, IntakeService, Outcome, utcnow
 from referbot.settings import Settings, SettingsError, load_settings
 from referbot.store import Database
 from referbot.store.encryption import KEY_VARIABLE, Cipher
@@ -59,6 +60,8 @@ class LazyMatcher:
 
     def assess(self, profile: Profile, facts: IntakeFacts) -> FitAssessment:
         return self._built().assess(profile, facts)
+
+
 def storage_cipher(settings: Settings, *, stores_client_data: bool) -> Cipher | None:
     """The key client data is encrypted with. A command that takes in new referrals refuses to run
     without one unless plaintext storage was explicitly allowed (the console demo does)."""
@@ -76,12 +79,16 @@ async def open_runtime(*, upgrade: bool = True, clock: Clock = utcnow,
     """Open the database (migrating it first unless told not to) and wire the service."""
     settings, profile = load_config()
     alerting = alerts_reach_staff(profile, configure())  # crisis replies promise an alert only if one goes out
-    database = Database(settings.database_url, storage_cipher(settings, stores_client_data=stores_client_data))
+    database = Database(settings.database_url, storage_cipher(settings, stores_client_data=stores_client_data),
+                        pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow,
+                        pool_timeout=settings.database_pool_timeout)
     try:
         if upgrade:
             await database.upgrade()
+        admission: Admission[Outcome] = Admission(settings.turns_in_flight or database.concurrent_writers,
+                                                  settings.turn_patience)
         service = IntakeService(database, profile, load_flow(), LazyMatcher(profile), clock,
-                                alerting=alerting)
+                                alerting=alerting, admission=admission)
         yield Runtime(settings, profile, database, service)
     finally:
         await database.dispose()

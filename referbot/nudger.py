@@ -170,7 +170,7 @@ async def _due(uow: UnitOfWork, profile: Profile, now: datetime,
     await records.add_missing(found, now)
     referrals = {r.id: r for r in facts.referrals}
     due = []
-    for row in await records.live([c.key for c in found], horizon):
+    for row in await records.live({c.key for c in found}, horizon):
         source = facts.sources.get(row.source_id) if row.source_id is not None else None
         referral = referrals.get(row.referral_id) if row.referral_id is not None else None
         row.text, row.draft = describe(NudgeKind(row.kind), source, referral, profile, now)

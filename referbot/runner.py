@@ -73,6 +73,7 @@ async def serve(runtime: Runtime, configured: Sequence[Configured], *,
             ending.append(asyncio.create_task(console(), name="console"))
         await _until_done(ending, background)
     finally:
+        await runtime.service.admission.drain()  # queued turns answer before their channels close
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)

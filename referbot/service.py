@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from referbot.admission import DEFERRED, Admission, Late
 from referbot.domain import (Command, ConversationStatus, CrisisKind, FitAssessment, FitVerdict, Inbound,
                              IntakeFacts, IssueMatch, OutboxKind, ReferralStatus, Reply, RiskAssessment, SourceType,
                              TouchpointKind)
@@ -26,6 +27,11 @@ from referbot.store import Database, UnitOfWork
 from referbot.store.models import Conversation, Referral, Source
 
 Clock = Callable[[], datetime]
+
+#: What a referrer reads when their turn is queued behind a burst; the real answer follows.
+HOLDING_REPLY = "One moment — I have your message and will answer in a few seconds."
+#: Seconds a turn waits for a free slot before its referrer is told to hold on.
+DEFAULT_PATIENCE = 8.0
 
 
 def utcnow() -> datetime:
@@ -45,6 +51,8 @@ class Outcome:
     started: bool = False  # this event began a new intake
     submitted: bool = False  # this event completed the intake (a referral was stored)
     crisis: bool = False  # this event's words stopped the intake for safety (a referral was stored)
+    #: The turn is queued; these replies only ask the referrer to hold on (see `IntakeService.handle`).
+    deferred: bool = False
 
 
 def intake_facts(answers: dict[str, Any], assessor: Assessor) -> IntakeFacts:
@@ -76,10 +84,13 @@ class IntakeService:
     """Runs intakes for every channel against one database."""
 
     def __init__(self, database: Database, profile: Profile, flow: Flow, assessor: Assessor,
-                 clock: Clock = utcnow, *, alerting: bool = True) -> None:
+                 clock: Clock = utcnow, *, alerting: bool = True,
+                 admission: Admission[Outcome] | None = None) -> None:
         """`alerting` says whether any channel can deliver alerts to staff: only then does the
-        crisis message tell the referrer that the practice was alerted."""
+        crisis message tell the referrer that the practice was alerted. `admission` bounds the
+        turns in flight (default: as many as the database usefully writes at once)."""
         self.database = database
+        self.admission = admission or Admission(database.concurrent_writers, DEFAULT_PATIENCE)
         self.profile = profile
         self.assessor = assessor
         self.clock = clock
@@ -90,11 +101,25 @@ class IntakeService:
         #: Called with every handled event and its outcome (metrics count intakes and crises here).
         self.on_outcome: Callable[[Inbound, Outcome], None] = lambda _inbound, _outcome: None
 
-    async def handle(self, inbound: Inbound) -> Outcome:
-        """Handle one event exactly once. Concurrent first messages of one user race on a unique
-        constraint; the loser retries and then sees the winner's state (or its event id). Every
-        event is first cleaned to what the storage can hold, whichever channel it came from."""
+    async def handle(self, inbound: Inbound, late: Late[Outcome] | None = None) -> Outcome:
+        """Handle one event exactly once, after the user's earlier events, within the in-flight limit.
+
+        A channel that can speak later passes `late`: if the turn is still queued after the
+        admission's patience, the referrer gets HOLDING_REPLY now and the turn's own outcome goes
+        to `late` once it has run. Without `late` the caller simply waits. Every event is first
+        cleaned to what the storage can hold, whichever channel it came from.
+        """
         inbound = clean_inbound(inbound)
+        result = await self.admission.run((inbound.channel, inbound.user_id), lambda: self._handle_retrying(inbound),
+                                          late)
+        if result is DEFERRED:
+            return Outcome([Reply(HOLDING_REPLY)], None, ConversationStatus.ASKING, deferred=True)
+        assert isinstance(result, Outcome)
+        return result
+
+    async def _handle_retrying(self, inbound: Inbound) -> Outcome:
+        """Concurrent first messages of one user (in several processes) race on a unique
+        constraint; the loser retries and then sees the winner's state (or its event id)."""
         for attempt in range(3):
             try:
                 outcome = await self._handle_once(inbound)

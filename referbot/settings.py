@@ -1,6 +1,7 @@
 """Runtime settings from environment variables and an optional `.env` file.
 
-The core reads only its own names (REFERBOT_DATABASE_URL, REFERBOT_PROFILE, the HTTP address);
+The core reads only its own names (REFERBOT_DATABASE_URL and its pool, REFERBOT_PROFILE, the HTTP
+address, how many turns run at once);
 each channel declares its own settings class with its own prefix (TELEGRAM_, SLACK_, REFERBOT_WEB_)
 and loads it with `load_settings(ChannelSettings)`, so adding a channel never touches this file.
 """
@@ -44,6 +45,12 @@ class Settings(BaseSettings):
     http_host: str = Field("127.0.0.1", alias="REFERBOT_HTTP_HOST")
     http_port: int = Field(8080, alias="REFERBOT_HTTP_PORT", ge=0, le=65535)  # 0: any free port
     log_format: Literal["text", "json"] = Field("text", alias="REFERBOT_LOG_FORMAT")
+
+    database_pool_size: int = Field(5, alias="REFERBOT_DATABASE_POOL_SIZE", ge=1, le=1000)
+    database_max_overflow: int = Field(10, alias="REFERBOT_DATABASE_MAX_OVERFLOW", ge=0, le=1000)
+    database_pool_timeout: float = Field(30.0, alias="REFERBOT_DATABASE_POOL_TIMEOUT", gt=0)
+    turns_in_flight: int | None = Field(None, alias="REFERBOT_TURNS_IN_FLIGHT", ge=1, le=1000)
+    turn_patience: float = Field(8.0, alias="REFERBOT_TURN_PATIENCE", gt=0)
 
     #: Fernet keys, comma-separated: the first encrypts, all decrypt (`referbot keys generate`).
     encryption_key: SecretStr | None = Field(None, alias="REFERBOT_ENCRYPTION_KEY")

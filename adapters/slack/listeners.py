@@ -26,7 +26,7 @@ from referbot.desk import Desk
 from referbot.domain import Command, Inbound, ReferralStatus
 from referbot.errors import BadRequest, NotFound
 from referbot.profile import Profile
-from referbot.service import IntakeService
+from referbot.service import IntakeService, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -142,10 +142,13 @@ class Listeners:
 
     async def converse(self, client: AsyncWebClient, channel: str, inbound: Inbound) -> bool:
         """One intake turn; the replies go back to the DM. False if this delivery was seen before."""
-        outcome = await self.service.handle(inbound)
-        for index, reply in enumerate(outcome.replies):
-            await client.chat_postMessage(channel=channel, text=fallback(reply.text),
-                                          blocks=reply_blocks(reply, index), unfurl_links=False, unfurl_media=False)
+        async def post(outcome: Outcome) -> None:
+            for index, reply in enumerate(outcome.replies):
+                await client.chat_postMessage(channel=channel, text=fallback(reply.text),
+                                              blocks=reply_blocks(reply, index), unfurl_links=False, unfurl_media=False)
+
+        outcome = await self.service.handle(inbound, late=post)
+        await post(outcome)
         return not outcome.duplicate
 
     async def on_message(self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:

@@ -162,7 +162,8 @@ class UpdateRouter:
                        display_name=name, **what)  # type: ignore[arg-type]
 
     async def _converse(self, inbound: Inbound, sender: Sender) -> None:
-        outcome = await self.service.handle(inbound)
+        """One intake turn; a turn queued behind a burst answers "one moment" now and the rest later."""
+        outcome = await self.service.handle(inbound, late=lambda queued: sender.replies(queued.replies))
         await sender.replies(outcome.replies)
 
     async def _on_text(self, update: Update, user: User, sender: Sender, _context: object) -> None:
@@ -203,7 +204,7 @@ class UpdateRouter:
         assert query is not None
         pressed = self.codec.decode(query.data or "")
         inbound = self._inbound(update, user, choice=pressed.choice) if pressed.choice else self._inbound(update, user)
-        outcome = await self.service.handle(inbound)
+        outcome = await self.service.handle(inbound, late=lambda queued: sender.replies(queued.replies))
         if outcome.duplicate:
             return
         message = query.message if isinstance(query.message, Message) else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any, Collection, Iterator, Sequence, TypeVar
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from referbot.domain import NudgeState, ReferralStatus, TouchpointKind
 from referbot.nudges.rules import CLOSING_STATUSES, Candidate, PracticeFacts, ReferralFacts, SourceFacts, TouchFacts
 from referbot.store.models import NudgeRecord, Referral, ReferralEvent, Source, Touchpoint
+
+T = TypeVar("T")
 
 
 class NudgeRecords:
@@ -52,36 +54,51 @@ class NudgeRecords:
         return {referral_id: at for referral_id, at in rows}
 
     async def add_missing(self, found: Sequence[Candidate], now: datetime) -> None:
-        """Materialise candidates that have no row yet; a row another scheduler just wrote wins."""
-        keys = [c.key for c in found]
-        existing = set((await self.session.execute(select(NudgeRecord.key).where(NudgeRecord.key.in_(keys)))).scalars())
+        """Materialise candidates that have no row yet; a row another scheduler just wrote wins.
+
+        Existing keys are read whole and new rows inserted in batches, so no statement carries a
+        parameter list that grows with history (PostgreSQL refuses more than 32,767 arguments)."""
+        existing = set((await self.session.execute(select(NudgeRecord.key))).scalars())
         rows = [{"key": c.key, "kind": c.kind.value, "source_id": c.source_id, "referral_id": c.referral_id,
                  "due_at": c.due_at, "state": NudgeState.PENDING.value, "snoozes": 0, "text": "", "draft": "",
                  "created_at": now} for c in found if c.key not in existing]
-        if rows:
-            insert = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
-            await self.session.execute(insert(NudgeRecord).values(rows).on_conflict_do_nothing(index_elements=["key"]))
+        insert = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
+        for batch in _batches(rows):
+            await self.session.execute(insert(NudgeRecord).values(batch).on_conflict_do_nothing(index_elements=["key"]))
 
-    async def live(self, keys: Sequence[str], horizon: datetime) -> list[NudgeRecord]:
-        """Rows of these keys that are waiting: pending, or snoozed until no later than `horizon`."""
+    async def live(self, keys: Collection[str], horizon: datetime) -> list[NudgeRecord]:
+        """Rows of these keys that are waiting: pending, or snoozed until no later than `horizon`.
+        The waiting rows come from their index; the keys (whose facts still hold) filter them here."""
         waiting = or_(NudgeRecord.state == NudgeState.PENDING.value,
                       and_(NudgeRecord.state == NudgeState.SNOOZED.value, NudgeRecord.snoozed_until <= horizon))
-        query = (select(NudgeRecord).where(NudgeRecord.key.in_(keys), waiting)
-                 .order_by(NudgeRecord.due_at, NudgeRecord.id))
-        return list((await self.session.execute(query)).scalars())
+        query = select(NudgeRecord).where(waiting).order_by(NudgeRecord.due_at, NudgeRecord.id)
+        return [row for row in (await self.session.execute(query)).scalars() if row.key in keys]
 
     async def claim(self, ids: Sequence[int], now: datetime) -> set[int]:
-        """Mark these nudges handed to the outbox; returns the ones this caller won."""
-        if not ids:
-            return set()
-        claimed = await self.session.execute(
-            update(NudgeRecord).where(NudgeRecord.id.in_(ids), NudgeRecord.notified_at.is_(None))
-            .values(notified_at=now).returning(NudgeRecord.id))
-        return set(claimed.scalars())
+        """Mark these nudges handed to the outbox; returns the ones this caller won. On PostgreSQL
+        rows another scheduler holds are skipped (SKIP LOCKED) rather than waited for: it sends them."""
+        won: set[int] = set()
+        for batch in _batches(list(ids)):
+            unsent = (select(NudgeRecord.id).where(NudgeRecord.id.in_(batch), NudgeRecord.notified_at.is_(None))
+                      .with_for_update(skip_locked=True).scalar_subquery())
+            claimed = await self.session.execute(
+                update(NudgeRecord).where(NudgeRecord.id.in_(unsent), NudgeRecord.notified_at.is_(None))
+                .values(notified_at=now).returning(NudgeRecord.id))
+            won.update(claimed.scalars())
+        return won
 
     async def get_for_update(self, nudge_id: int) -> NudgeRecord | None:
         query = select(NudgeRecord).where(NudgeRecord.id == nudge_id).with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
+
+
+#: Rows (or ids) per statement: 11 columns x 2,000 rows stays far below PostgreSQL's 32,767 arguments.
+BATCH = 2000
+
+
+def _batches(items: Sequence[T]) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), BATCH):
+        yield items[start:start + BATCH]
 
 
 def _referral_facts(referral_id: int, source_id: int | None, created_at: datetime, status: str,

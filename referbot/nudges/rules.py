@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Iterator
 
 from referbot.domain import NudgeKind, ReferralStatus, TouchpointKind
@@ -71,7 +72,20 @@ class SourceFacts:
 
     def touched(self, kind: TouchpointKind, *, since: datetime, referral_id: int) -> bool:
         """Whether a `kind` contact was logged for this referral or at/after `since`."""
-        return any(t.kind is kind and (t.referral_id == referral_id or t.at >= since) for t in self.touchpoints)
+        latest, referrals = self._touch_index.get(kind, (None, frozenset()))
+        return referral_id in referrals or (latest is not None and latest >= since)
+
+    @cached_property
+    def _touch_index(self) -> dict[TouchpointKind, tuple[datetime, frozenset[int]]]:
+        """Per kind, the latest contact and the referrals named by one: `touched` asks this once
+        per referral, and scanning every touchpoint each time made a tick quadratic in history."""
+        latest: dict[TouchpointKind, datetime] = {}
+        named: dict[TouchpointKind, set[int]] = {}
+        for touch in self.touchpoints:
+            latest[touch.kind] = max(latest.get(touch.kind, touch.at), touch.at)
+            if touch.referral_id is not None:
+                named.setdefault(touch.kind, set()).add(touch.referral_id)
+        return {kind: (at, frozenset(named.get(kind, ()))) for kind, at in latest.items()}
 
 
 @dataclass(frozen=True)

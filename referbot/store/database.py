@@ -96,17 +96,27 @@ def _create_private(path: Path) -> None:
 
 
 class Database:
-    """One engine and session factory per process."""
+    """One engine and session factory per process.
 
-    def __init__(self, url: str, cipher: Cipher | None = None) -> None:
+    The pool holds `pool_size` connections and opens up to `max_overflow` more under load; a
+    caller waits at most `pool_timeout` seconds for one. Turns are admitted ahead of the pool
+    (`referbot.admission`), so these bound background work and staff commands too.
+    """
+
+    def __init__(self, url: str, cipher: Cipher | None = None, *, pool_size: int = 5, max_overflow: int = 10,
+                 pool_timeout: float = 30.0) -> None:
         parsed = database_url(url)
         self.url = parsed.render_as_string(hide_password=False)
         self.cipher = cipher
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
-        if self.is_sqlite and parsed.database and parsed.database != ":memory:":
+        on_disk = not self.is_sqlite or bool(parsed.database and parsed.database != ":memory:")
+        if self.is_sqlite and on_disk:
             _create_private(Path(parsed.database))
+        self.pool_size = pool_size
+        # An in-memory SQLite database lives in one connection, which SQLAlchemy pools statically.
+        pool = dict(pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout) if on_disk else {}
         # hide_parameters: a database error must never write a client's answers into the log.
-        self.engine = create_async_engine(parsed, pool_pre_ping=not self.is_sqlite, hide_parameters=True)
+        self.engine = create_async_engine(parsed, pool_pre_ping=not self.is_sqlite, hide_parameters=True, **pool)
         if self.is_sqlite:
             prepare_sqlite(self.engine)
         attach_cipher(self.engine, cipher)
@@ -117,6 +127,13 @@ class Database:
         """The database as a person would name it, without the password."""
         parsed = make_url(self.url)
         return (parsed.database or "") if self.is_sqlite else f"{parsed.host}:{parsed.port or 5432}/{parsed.database}"
+
+    @property
+    def concurrent_writers(self) -> int:
+        """How many write transactions usefully run at once: SQLite has one write lock (more
+        writers only retry `BEGIN IMMEDIATE` and lengthen the tail); PostgreSQL one per pooled
+        connection."""
+        return 1 if self.is_sqlite else self.pool_size
 
     async def upgrade(self) -> None:
         """Bring the schema to the newest migration (a no-op when it is current)."""

@@ -143,21 +143,11 @@ class Outbox(_Repository):
                     limit: int = 10) -> list[OutboxMessage]:
         """Atomically take up to `limit` due rows for `worker` until `now + lease`.
 
-        One UPDATE … RETURNING, so two workers (or two processes) can never claim the same row,
-        on SQLite as on PostgreSQL; a worker that dies mid-send loses its lease and the row comes back.
+        One UPDATE … RETURNING over the due rows, so two workers (or two processes) can never claim
+        the same row; a worker that dies mid-send loses its lease and the row comes back.
         """
-        due = (select(OutboxMessage.id)
-               .where(OutboxMessage.sent_at.is_(None), OutboxMessage.next_attempt_at <= now,
-                      OutboxMessage.kind.in_(kinds),
-                      or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
-               .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit))
-        ids = list((await self.session.execute(due)).scalars())
-        if not ids:
-            return []
         claimed = await self.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids), OutboxMessage.sent_at.is_(None),
-                   or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
+            update(OutboxMessage).where(OutboxMessage.id.in_(self._claimable(now, kinds, limit)))
             .values(claimed_by=worker, claimed_until=now + lease)
             .returning(OutboxMessage.id))
         claimed_ids = list(claimed.scalars())
@@ -175,6 +165,18 @@ class Outbox(_Repository):
             update(OutboxMessage).where(OutboxMessage.id.in_(list(ids)), OutboxMessage.claimed_by == worker,
                                         OutboxMessage.sent_at.is_(None))
             .values(claimed_until=None, attempts=OutboxMessage.attempts + 1))
+
+    @staticmethod
+    def _claimable(now: datetime, kinds: Sequence[str], limit: int) -> Any:
+        """The ids of due, unsent, unleased rows, oldest first. On PostgreSQL the rows are locked
+        with SKIP LOCKED, so concurrent workers take different rows instead of queueing on the same
+        ones; SQLite ignores the clause and serialises claims on its write lock."""
+        return (select(OutboxMessage.id)
+                .where(OutboxMessage.sent_at.is_(None), OutboxMessage.next_attempt_at <= now,
+                       OutboxMessage.kind.in_(kinds),
+                       or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
+                .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
+                .with_for_update(skip_locked=True).scalar_subquery())
 
     async def pending(self) -> Sequence[OutboxMessage]:
         query = select(OutboxMessage).where(OutboxMessage.sent_at.is_(None)).order_by(OutboxMessage.id)
