@@ -133,10 +133,9 @@ class IntakeService:
     async def _handle_once(self, inbound: Inbound) -> Outcome:
         now = self.clock()
         async with UnitOfWork(self.database) as uow:
-            if inbound.event_id is not None:
-                if await uow.events.seen(inbound.channel, inbound.event_id):
-                    return Outcome([], None, ConversationStatus.ASKING, duplicate=True)
-                await uow.events.record(inbound.channel, inbound.event_id, now)
+            if inbound.event_id is not None and not await uow.events.record_first(inbound.channel, inbound.event_id,
+                                                                                  now):
+                return Outcome([], None, ConversationStatus.ASKING, duplicate=True)
             conversation = await uow.conversations.get_for_update(inbound.channel, inbound.user_id)
             turn = await self._turn(uow, conversation, inbound)
             if conversation is None:

@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from typing import Any, Sequence
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referbot.domain import OutboxKind, ReferralStatus, SourceType, TouchpointKind
@@ -25,12 +27,14 @@ class _Repository:
 
 
 class ProcessedEvents(_Repository):
-    async def seen(self, channel: str, event_id: str) -> bool:
-        return await self.session.get(ProcessedEvent, (channel, event_id)) is not None
-
-    async def record(self, channel: str, event_id: str, now: datetime) -> None:
-        self.session.add(ProcessedEvent(channel=channel, event_id=event_id, at=now))
-        await self.session.flush()
+    async def record_first(self, channel: str, event_id: str, now: datetime) -> bool:
+        """Record a delivery id; False if it was recorded before (a redelivery). One round trip:
+        `INSERT … ON CONFLICT DO NOTHING RETURNING`, instead of a SELECT and then an INSERT."""
+        insert = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
+        inserted = await self.session.execute(
+            insert(ProcessedEvent).values(channel=channel, event_id=event_id, at=now)
+            .on_conflict_do_nothing(index_elements=["channel", "event_id"]).returning(ProcessedEvent.at))
+        return inserted.first() is not None
 
     async def forget_before(self, cutoff: datetime) -> None:
         await self.session.execute(ProcessedEvent.__table__.delete().where(ProcessedEvent.at < cutoff))
