@@ -30,9 +30,9 @@ Section = Callable[[Databases, Profile, bool], Awaitable[list[Result]]]
 
 
 def sections() -> dict[str, Section]:
-    from bench import history, turns
+    from bench import history, matcher, turns
 
-    return {"turns": turns.measure, "history": history.measure}
+    return {"turns": turns.measure, "history": history.measure, "matcher": matcher.measure}
 
 
 
