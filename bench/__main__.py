@@ -30,9 +30,10 @@ Section = Callable[[Databases, Profile, bool], Awaitable[list[Result]]]
 
 
 def sections() -> dict[str, Section]:
-    from bench import history, matcher, turns
+    from bench import footprint, history, matcher, turns
 
-    return {"turns": turns.measure, "history": history.measure, "matcher": matcher.measure}
+    return {"turns": turns.measure, "history": history.measure, "matcher": matcher.measure,
+            "footprint": footprint.measure}
 
 
 
