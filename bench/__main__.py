@@ -30,10 +30,10 @@ Section = Callable[[Databases, Profile, bool], Awaitable[list[Result]]]
 
 
 def sections() -> dict[str, Section]:
-    from bench import footprint, history, matcher, turns
+    from bench import footprint, history, matcher, telegram, turns
 
     return {"turns": turns.measure, "history": history.measure, "matcher": matcher.measure,
-            "footprint": footprint.measure}
+            "footprint": footprint.measure, "telegram": telegram.measure}
 
 
 
