@@ -71,27 +71,24 @@ def _most_first(rows: Any) -> dict[str | None, int]:
     return dict(sorted(pairs, key=lambda pair: (-pair[1], pair[0] is None, pair[0] or "")))
 
 
-async def count_by(session: AsyncSession, base: Subquery, column: str) -> dict[str | None, int]:
-    """Referrals in `base` per value of one of its columns."""
-    key = base.c[column]
-    return _most_first((await session.execute(select(key, func.count()).group_by(key))).all())
-
-
-async def count_by_source_type(session: AsyncSession, base: Subquery) -> dict[str | None, int]:
-    """Referrals in `base` per source type (None: referrals whose source is unknown)."""
-    query = (select(Source.type, func.count()).select_from(base).outerjoin(Source, Source.id == base.c.source_id)
-             .group_by(Source.type))
-    return _most_first((await session.execute(query)).all())
-
-
-async def funnel_counts(session: AsyncSession, base: Subquery) -> list[int]:
-    """[referrals, contacted, consult_booked, became_client] for the referrals in `base`."""
-    query = select(func.count(), *(_count_when(base.c.reached >= i) for i in range(1, len(STAGES) + 1)))
-    return [int(n) for n in (await session.execute(query.select_from(base))).one()]
+async def count_by_channel_and_verdict(session: AsyncSession,
+                                      window: Window) -> tuple[dict[str | None, int], dict[str | None, int]]:
+    """Referrals in `window` per channel and per verdict, from one GROUP BY over referrals alone
+    (neither needs the status history)."""
+    query = (select(Referral.channel, Referral.verdict, func.count())
+             .where(in_window(Referral.created_at, window)).group_by(Referral.channel, Referral.verdict))
+    channels: dict[str | None, int] = {}
+    verdicts: dict[str | None, int] = {}
+    for channel, verdict, n in (await session.execute(query)).all():
+        channels[channel] = channels.get(channel, 0) + int(n)
+        verdicts[verdict] = verdicts.get(verdict, 0) + int(n)
+    return _most_first(channels.items()), _most_first(verdicts.items())
 
 
 @dataclass(frozen=True)
 class SourceRow:
+    """One source's referrals in the window, with how far down the funnel they went."""
+
     source_id: int | None
     name: str | None
     type: str | None
@@ -99,13 +96,20 @@ class SourceRow:
     good_fit: int
     became_client: int
     good_fit_clients: int  # good fit AND became a client: what "top sources" are ranked by
+    contacted: int = 0  # reached contacted or a later stage
+    consult_booked: int = 0  # reached consult_booked or a later stage
 
 
 async def per_source(session: AsyncSession, base: Subquery) -> list[SourceRow]:
+    """Every figure that needs a referral's furthest funnel stage, per source, in one pass over
+    `base`: the per-referral aggregate (referrals joined to their status history) is the costly
+    part of the stats, so it is computed once and the funnel and per-type counts are summed from
+    these rows."""
     good = base.c.verdict == GOOD_FIT
     client = base.c.reached >= BECAME_CLIENT_RANK
     query = (select(base.c.source_id, Source.name, Source.type, func.count(), _count_when(good),
-                    _count_when(client), _count_when(and_(good, client)))
+                    _count_when(client), _count_when(and_(good, client)), _count_when(base.c.reached >= 1),
+                    _count_when(base.c.reached >= 2))
              .select_from(base).outerjoin(Source, Source.id == base.c.source_id)
              .group_by(base.c.source_id, Source.name, Source.type))
     rows = [SourceRow(sid, name, kind, *(int(n) for n in counts))
@@ -116,6 +120,20 @@ async def per_source(session: AsyncSession, base: Subquery) -> list[SourceRow]:
 async def organisations(session: AsyncSession) -> dict[int, str | None]:
     """Each source's organisation, to roll the per-source figures up (a school, a clinic)."""
     return dict((await session.execute(select(Source.id, Source.organisation))).all())
+
+
+def funnel_counts(rows: list[SourceRow]) -> list[int]:
+    """[referrals, contacted, consult_booked, became_client] summed over the per-source rows."""
+    return [sum(r.referrals for r in rows), sum(r.contacted for r in rows), sum(r.consult_booked for r in rows),
+            sum(r.became_client for r in rows)]
+
+
+def count_by_source_type(rows: list[SourceRow]) -> dict[str | None, int]:
+    """Referrals per source type (None: referrals whose source is unknown), from the per-source rows."""
+    counts: dict[str | None, int] = {}
+    for row in rows:
+        counts[row.type] = counts.get(row.type, 0) + row.referrals
+    return _most_first(counts.items())
 
 
 async def first_contact_hours(session: AsyncSession, window: Window) -> list[float]:

@@ -97,16 +97,14 @@ async def compute_stats(database: Database, *, period: str = "30d", now: datetim
     windows = period_windows(period, now.astimezone(timezone.utc))
     base = queries.window_referrals(windows.current)
     async with database.sessions() as session:
-        funnel = await queries.funnel_counts(session, base)
         previous = await queries.count_referrals(session, windows.previous) if windows.previous else None
         sources = await queries.per_source(session, base)
-        by_type = await queries.count_by_source_type(session, base)
-        by_channel = await queries.count_by(session, base, "channel")
-        verdicts = await queries.count_by(session, base, "verdict")
+        by_channel, verdicts = await queries.count_by_channel_and_verdict(session, windows.current)
         hours = await queries.first_contact_hours(session, windows.current)
         owed = await queries.thanks_owed(session, now)
         sent = await queries.referred_back(session, windows.current)
         organisations = await queries.organisations(session)
+    funnel = queries.funnel_counts(sources)
     return {
         "period": period,
         "start": iso_local(windows.current.start, zone),
@@ -115,7 +113,7 @@ async def compute_stats(database: Database, *, period: str = "30d", now: datetim
         "previous_referrals": previous,
         "by_source": [_source_entry(row, organisations.get(row.source_id or -1)) for row in sources],
         "by_organisation": _by_organisation(sources, organisations),
-        "by_source_type": {kind or UNKNOWN: n for kind, n in by_type.items()},
+        "by_source_type": {kind or UNKNOWN: n for kind, n in queries.count_by_source_type(sources).items()},
         "by_channel": by_channel,
         "by_verdict": {v.value: verdicts.get(v.value, 0) for v in FitVerdict},
         "funnel": _funnel(funnel),
