@@ -155,6 +155,7 @@ class ReferralEvent(Base):
     normal lifecycle, made as a correction."""
 
     __tablename__ = "referral_events"
+    __table_args__ = (Index("ix_referral_events_referral_status_at", "referral_id", "status", "at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(_enum(ReferralStatus))
@@ -194,7 +195,8 @@ class Touchpoint(Base):
     """A contact with a source: thanked, checked in, update sent, referred back, or a referral received."""
 
     __tablename__ = "touchpoints"
-    __table_args__ = (Index("ix_touchpoints_source_at", "source_id", "at"),)
+    __table_args__ = (Index("ix_touchpoints_source_at", "source_id", "at"),
+                      Index("ix_touchpoints_source_kind_at", "source_id", "kind", "at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(_enum(TouchpointKind))
