@@ -39,6 +39,7 @@ from typing import Callable
 
 from referbot.errors import BadRequest, NotFound
 from referbot.domain import NudgeKind, NudgeState, OutboxKind, ReferralStatus, TouchpointKind
+from referbot.leader import Leadership
 from referbot.nudges.model import Nudge
 from referbot.nudges.notes import describe, render_nudges
 from referbot.nudges.office_hours import closing, is_open, local_date
@@ -113,11 +114,13 @@ async def _hand_to_outbox(uow: UnitOfWork, sending: list[tuple[NudgeRecord, Nudg
 
 
 async def run_nudger(database: Database, profile: Profile, clock: Clock = utcnow, interval: float = 300.0,
-                     on_enqueued: Callable[[], None] = lambda: None) -> None:
-    """Every `interval` seconds, enqueue what is due (`on_enqueued` wakes the outbox worker)."""
+                     on_enqueued: Callable[[], None] = lambda: None, leadership: Leadership | None = None) -> None:
+    """Every `interval` seconds, enqueue what is due (`on_enqueued` wakes the outbox worker) — on
+    the leader only, when several workers share the database and a `leadership` is given."""
     while True:
         try:
-            if await uninterrupted(enqueue_due(database, profile, clock())):
+            leading = leadership is None or await leadership.holds()
+            if leading and await uninterrupted(enqueue_due(database, profile, clock())):
                 on_enqueued()
         except Exception:  # a database hiccup must not stop reminders for good
             log.exception("nudger: round failed; retrying")

@@ -17,6 +17,7 @@ from referbot.channels import Channel, Configured, RunningChannel, enabled
 from referbot.domain import OutboxKind
 from referbot.erasure import purge
 from referbot.http import HttpServer, health_app
+from referbot.leader import Leadership
 from referbot.metrics import Metrics
 from referbot.nudger import run_nudger
 from referbot.outbox import OutboxWorker
@@ -58,11 +59,13 @@ async def serve(runtime: Runtime, configured: Sequence[Configured], *,
     serving = any(needs_http) or console is None
     server = HttpServer(web_app, runtime.settings.http_host, runtime.settings.http_port) if serving else None
     outbox = asyncio.create_task(worker.run_forever(), name="outbox")
-    background = [asyncio.create_task(_forget_old_deliveries(runtime), name="housekeeping"),
-                  asyncio.create_task(_apply_retention(runtime), name="retention")]
+    leadership = Leadership(runtime.database)  # periodic jobs run on one worker of several
+    background = [asyncio.create_task(_forget_old_deliveries(runtime, leadership), name="housekeeping"),
+                  asyncio.create_task(_apply_retention(runtime, leadership), name="retention")]
     if any(n.accepts(OutboxKind.NUDGE) for n in worker.notifiers):  # nudges wait in the database until then
         background.append(asyncio.create_task(
-            run_nudger(runtime.database, runtime.profile, runtime.service.clock, on_enqueued=worker.wake), name="nudger"))
+            run_nudger(runtime.database, runtime.profile, runtime.service.clock, on_enqueued=worker.wake,
+                       leadership=leadership), name="nudger"))
     try:
         if server is not None:
             await server.start()
@@ -77,6 +80,7 @@ async def serve(runtime: Runtime, configured: Sequence[Configured], *,
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
+        await leadership.release()
         await _drain(worker, outbox, drain)  # while the channels' clients can still deliver
         for channel in reversed(channels):
             await channel.stop()
@@ -128,26 +132,29 @@ async def _drain(worker: OutboxWorker, task: asyncio.Task, seconds: float) -> No
         log.exception("outbox worker failed while stopping")
 
 
-async def _forget_old_deliveries(runtime: Runtime, every: float = 3600.0,
+async def _forget_old_deliveries(runtime: Runtime, leadership: Leadership, every: float = 3600.0,
                                   keep: timedelta = timedelta(days=7)) -> None:
     """Delivery ids only need remembering while a platform may redeliver (minutes); a week is ample."""
     while True:
         try:
-            await uninterrupted(_forget_deliveries_before(runtime, runtime.service.clock() - keep))
+            if await leadership.holds():
+                await uninterrupted(_forget_deliveries_before(runtime, runtime.service.clock() - keep))
         except Exception:  # housekeeping must never take the bot down
             log.exception("could not purge old delivery ids")
         await asyncio.sleep(every)
 
 
-async def _apply_retention(runtime: Runtime, every: float = 86400.0) -> None:
-    """The profile's retention rules, at start and then daily (`referbot purge` does the same now)."""
+async def _apply_retention(runtime: Runtime, leadership: Leadership, every: float = 86400.0) -> None:
+    """The profile's retention rules, at start and then daily (`referbot purge` does the same now),
+    on the leader only when several workers share the database."""
     while True:
         try:
-            retention = runtime.profile.privacy.retention
-            plan = await uninterrupted(purge(runtime.database, retention, runtime.service.clock()))
-            if not plan.empty:
-                log.info("retention: erased %d referral(s), deleted %d abandoned intake(s)",
-                         len(plan.referral_ids), plan.abandoned_intakes)
+            if await leadership.holds():
+                retention = runtime.profile.privacy.retention
+                plan = await uninterrupted(purge(runtime.database, retention, runtime.service.clock()))
+                if not plan.empty:
+                    log.info("retention: erased %d referral(s), deleted %d abandoned intake(s)",
+                             len(plan.referral_ids), plan.abandoned_intakes)
         except Exception:  # housekeeping must never take the bot down; tomorrow tries again
             log.exception("retention: could not apply the retention rules")
         await asyncio.sleep(every)
