@@ -45,7 +45,7 @@ def hot_queries() -> dict[str, Any]:
         "stats per source, all time": _per_source(ever),
         "stats channel and verdict, all": select(queries.Referral.channel, queries.Referral.verdict)
         .where(queries.in_window(queries.Referral.created_at, ever)),
-        "stats thanks owed": _thanks_owed(),
+        "stats thanks owed": queries.thanks_owed_query(NOW),
         "stats referred back, 30 days": _referred_back(month),
     }
 
@@ -53,14 +53,6 @@ def hot_queries() -> dict[str, Any]:
 def _per_source(window: Any) -> Any:
     base = queries.window_referrals(window)
     return select(base.c.source_id, queries.func.count()).group_by(base.c.source_id)
-
-
-def _thanks_owed() -> Any:
-    thanked = (select(queries.Touchpoint.id)
-               .where(queries.Touchpoint.source_id == queries.Referral.source_id,
-                      queries.Touchpoint.kind == "thanked", queries.Touchpoint.at >= queries.Referral.created_at,
-                      queries.Touchpoint.at <= NOW).exists())
-    return select(queries.Referral.source_id, queries.func.count()).where(~thanked).group_by(queries.Referral.source_id)
 
 
 def _referred_back(window: Any) -> Any:

@@ -16,10 +16,10 @@ owed, touchpoints(source_id, at) for referrals back. `python -m bench.explain` p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, Subquery, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -150,6 +150,10 @@ async def first_contact_hours(session: AsyncSession, window: Window) -> list[flo
     return [(contact - created).total_seconds() / 3600 for created, contact in (await session.execute(query)).all()]
 
 
+#: Before any referral: the "last thank-you" of a source never thanked.
+NEVER = datetime(1900, 1, 1, tzinfo=timezone.utc)
+
+
 @dataclass(frozen=True)
 class OwedRow:
     source_id: int
@@ -160,6 +164,12 @@ class OwedRow:
 
 
 async def thanks_owed(session: AsyncSession, now: datetime) -> list[OwedRow]:
+    """Sources with a referral (up to `now`) that no `thanked` touchpoint followed, oldest first."""
+    return [OwedRow(sid, name, kind, int(n), since)
+            for sid, name, kind, n, since in (await session.execute(thanks_owed_query(now))).all()]
+
+
+def thanks_owed_query(now: datetime) -> Select[Any]:
     """Sources with a referral (up to `now`) that no `thanked` touchpoint followed, oldest first.
 
     A referral is owed a thank-you when it arrived after its source's last thank-you, so per source
@@ -168,16 +178,16 @@ async def thanks_owed(session: AsyncSession, now: datetime) -> list[OwedRow]:
     not with all history."""
     last_thanked = (select(func.max(Touchpoint.at))
                     .where(Touchpoint.source_id == Source.id, Touchpoint.kind == TouchpointKind.THANKED.value,
-                           Touchpoint.at <= now).correlate(Source).scalar_subquery())
-    owed = and_(Referral.source_id == Source.id, Referral.created_at <= now,
-                or_(last_thanked.is_(None), Referral.created_at > last_thanked))
-    per_source = (select(Source.id, Source.name, Source.type,
+                           Touchpoint.at <= now).scalar_subquery())
+    sources = select(Source.id, Source.name, Source.type,
+                     func.coalesce(last_thanked, NEVER).label("thanked")).subquery("thanked")
+    owed = and_(Referral.source_id == sources.c.id, Referral.created_at > sources.c.thanked, Referral.created_at <= now)
+    per_source = (select(sources.c.id, sources.c.name, sources.c.type,
                          select(func.count()).where(owed).scalar_subquery().label("referrals"),
                          select(func.min(Referral.created_at)).where(owed).scalar_subquery().label("since"))
                   .subquery("owed"))
-    query = (select(per_source).where(per_source.c.referrals > 0)
-             .order_by(per_source.c.since, per_source.c.name, per_source.c.id))
-    return [OwedRow(sid, name, kind, int(n), since) for sid, name, kind, n, since in (await session.execute(query)).all()]
+    return (select(per_source).where(per_source.c.referrals > 0)
+            .order_by(per_source.c.since, per_source.c.name, per_source.c.id))
 
 
 async def referred_back(session: AsyncSession, window: Window) -> dict[int, tuple[str, str, int]]:

@@ -196,7 +196,8 @@ class Touchpoint(Base):
 
     __tablename__ = "touchpoints"
     __table_args__ = (Index("ix_touchpoints_source_at", "source_id", "at"),
-                      Index("ix_touchpoints_source_kind_at", "source_id", "kind", "at"))
+                      Index("ix_touchpoints_source_kind_at", "source_id", "kind", "at"),
+                      Index("ix_touchpoints_kind_at", "kind", "at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(_enum(TouchpointKind))
