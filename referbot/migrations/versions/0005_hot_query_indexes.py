@@ -1,7 +1,7 @@
 """indexes for the hot queries: thank-yous by source and kind, status history by referral
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-29
 
 - touchpoints (source_id, kind, at): "was this source thanked (or sent an update) since …" — the
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision = '0005'
-down_revision = '0002'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
