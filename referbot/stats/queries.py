@@ -8,20 +8,20 @@ objects. They run unchanged on SQLite and PostgreSQL. Two portability rules shap
   the SELECT list and `$5` in GROUP BY as different expressions); such expressions are computed in
   a subquery and grouped outside it, and NULL source types are named in Python instead.
 
-Indexes used: referrals(created_at) for every window, referral_events(referral_id, status, at) for
-the funnel, touchpoints(source_id, kind, at) and referrals(source_id, created_at) for thank-yous
-owed, touchpoints(source_id, at) for referrals back. `python -m bench.explain` prints the plans.
+Indexes used: referrals(created_at) for every window, referral_events(at) for the funnel,
+touchpoints(source_id, kind, at) and referrals(source_id, created_at) for thank-yous owed,
+touchpoints(kind, at) for referrals back. `python -m bench.explain` prints the plans.
 """
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Subquery, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from referbot.domain import FitVerdict, ReferralStatus, TouchpointKind
 from referbot.stats.periods import Month, Window
@@ -44,23 +44,32 @@ def _count_when(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
+#: Status changes are stamped after their referral's arrival, give or take clock skew between workers.
+CLOCK_SKEW = timedelta(days=1)
+
+
 def window_referrals(window: Window) -> Subquery:
     """Referrals created in `window`, each with `reached`: the furthest funnel stage its status
     history ever touched (0 = still only a referral, 3 = became a client). A forced correction
     (`became_client` pressed by mistake, then set back) starts the history afresh from itself.
 
-    `reached` is a correlated subquery per referral, read from the (referral_id, status, at) index
-    alone, rather than a join and GROUP BY over every status change: a 30-day window then reads
-    only its own referrals' history, not the whole table's."""
+    The status history is aggregated once, and (for a bounded window) only changes made since the
+    window opened — a referral's history starts when it arrives — so a 30-day report reads a month
+    of history, not all of it. Corrections are rare: the last one per referral is found first, and
+    only funnel stages from it on count."""
     rank = case({status.value: i for i, status in enumerate(STAGES, start=1)}, value=ReferralEvent.status, else_=0)
-    corrected = aliased(ReferralEvent)
-    last_correction = (select(func.coalesce(func.max(corrected.id), 0))
-                       .where(corrected.referral_id == Referral.id, corrected.forced.is_(True))
-                       .correlate(Referral).scalar_subquery())
-    reached = (select(func.coalesce(func.max(rank), 0))
-               .where(ReferralEvent.referral_id == Referral.id, ReferralEvent.id >= last_correction)
-               .scalar_subquery())
-    return (select(Referral.id, Referral.source_id, Referral.channel, Referral.verdict, reached.label("reached"))
+    recent = [ReferralEvent.at > window.start - CLOCK_SKEW] if window.start is not None else []
+    corrections = (select(ReferralEvent.referral_id, func.max(ReferralEvent.id).label("from_id"))
+                   .where(ReferralEvent.forced.is_(True), *recent)
+                   .group_by(ReferralEvent.referral_id).subquery("corrections"))
+    counted = and_(ReferralEvent.status.in_([status.value for status in STAGES]), *recent,
+                   or_(corrections.c.from_id.is_(None), ReferralEvent.id >= corrections.c.from_id))
+    reached = (select(ReferralEvent.referral_id, func.max(rank).label("reached")).select_from(ReferralEvent)
+               .outerjoin(corrections, corrections.c.referral_id == ReferralEvent.referral_id).where(counted)
+               .group_by(ReferralEvent.referral_id).subquery("reached"))
+    return (select(Referral.id, Referral.source_id, Referral.channel, Referral.verdict,
+                   func.coalesce(reached.c.reached, 0).label("reached"))
+            .outerjoin(reached, reached.c.referral_id == Referral.id)
             .where(in_window(Referral.created_at, window))
             .subquery("window_referrals"))
 
@@ -142,12 +151,20 @@ def count_by_source_type(rows: list[SourceRow]) -> dict[str | None, int]:
     return _most_first(counts.items())
 
 
-async def first_contact_hours(session: AsyncSession, window: Window) -> list[float]:
-    """Hours from arrival to first contact of each contacted referral in `window` (for a median,
-    which SQLite lacks and PostgreSQL spells percentile_cont, so it is taken in Python)."""
-    query = (select(Referral.created_at, Referral.first_contact_at)
-             .where(in_window(Referral.created_at, window), Referral.first_contact_at.is_not(None)))
-    return [(contact - created).total_seconds() / 3600 for created, contact in (await session.execute(query)).all()]
+async def median_first_contact_hours(session: AsyncSession, window: Window) -> float | None:
+    """Median hours from arrival to first contact of the contacted referrals in `window`.
+
+    PostgreSQL computes it (percentile_cont), so a year of history is not shipped to Python;
+    SQLite has no median, and a practice on SQLite is small, so it is taken here."""
+    contacted = and_(in_window(Referral.created_at, window), Referral.first_contact_at.is_not(None))
+    if session.bind.dialect.name == "postgresql":
+        seconds = func.extract("epoch", Referral.first_contact_at - Referral.created_at)
+        median = select(func.percentile_cont(0.5).within_group(seconds)).where(contacted)
+        value = (await session.execute(median)).scalar_one()
+        return None if value is None else float(value) / 3600
+    rows = (await session.execute(select(Referral.created_at, Referral.first_contact_at).where(contacted))).all()
+    hours = [(contact - created).total_seconds() / 3600 for created, contact in rows]
+    return statistics.median(hours) if hours else None
 
 
 #: Before any referral: the "last thank-you" of a source never thanked.

@@ -8,7 +8,6 @@ good fit AND became clients.
 
 from __future__ import annotations
 
-import statistics
 from datetime import date, datetime, timezone, tzinfo
 from typing import Any
 
@@ -35,10 +34,6 @@ def _funnel(counts: list[int]) -> list[dict[str, Any]]:
     return [{"stage": name, "count": count, "rate": _rate(count, counts[i - 1]) if i else None,
              "of_referrals": _rate(count, counts[0])}
             for i, (name, count) in enumerate(zip(names, counts))]
-
-
-def _median_hours(hours: list[float]) -> float | None:
-    return round(statistics.median(hours), 1) if hours else None
 
 
 def _source_entry(row: queries.SourceRow, organisation: str | None) -> dict[str, Any]:
@@ -88,8 +83,8 @@ async def compute_stats(database: Database, *, period: str = "30d", now: datetim
                         zone: tzinfo = timezone.utc) -> dict[str, Any]:
     """Every figure of the report for `period` ("30d", "90d", "365d" or "all") ending at `now`.
 
-    Counts come from SQL aggregates; only the median time to first contact is computed in Python
-    over the fetched durations, because SQLite and PostgreSQL share no median function.
+    Counts come from SQL aggregates, and so does the median time to first contact on PostgreSQL
+    (SQLite has no median function; there it is taken in Python).
     `thanks_owed` is not limited to the period: a thank-you owed from last year is still owed.
     Times in the result are ISO 8601 in `zone` (pass the practice's) with its offset. Raises
     `UnknownPeriod` for another period name.
@@ -100,7 +95,7 @@ async def compute_stats(database: Database, *, period: str = "30d", now: datetim
         previous = await queries.count_referrals(session, windows.previous) if windows.previous else None
         sources = await queries.per_source(session, base)
         by_channel, verdicts = await queries.count_by_channel_and_verdict(session, windows.current)
-        hours = await queries.first_contact_hours(session, windows.current)
+        median_hours = await queries.median_first_contact_hours(session, windows.current)
         owed = await queries.thanks_owed(session, now)
         sent = await queries.referred_back(session, windows.current)
         organisations = await queries.organisations(session)
@@ -117,7 +112,7 @@ async def compute_stats(database: Database, *, period: str = "30d", now: datetim
         "by_channel": by_channel,
         "by_verdict": {v.value: verdicts.get(v.value, 0) for v in FitVerdict},
         "funnel": _funnel(funnel),
-        "median_hours_to_first_contact": _median_hours(hours),
+        "median_hours_to_first_contact": None if median_hours is None else round(median_hours, 1),
         "top_sources": _top_sources(sources),
         "thanks_owed": [{"source": o.name, "type": o.type, "referrals": o.referrals, "since": iso_local(o.since, zone)}
                         for o in owed],
