@@ -1,5 +1,5 @@
 """EXPLAIN ANALYZE of every hot query on PostgreSQL over generated history: the plans behind the
-indexes of migration 0005 and the ones before it.
+indexes of migration 0007 and the ones before it.
 
     python -m bench.explain [--referrals 100000]
 

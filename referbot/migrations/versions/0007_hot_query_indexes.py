@@ -1,7 +1,7 @@
 """indexes for the hot queries: thank-yous by source and kind, status history by referral
 
-Revision ID: 0005
-Revises: 0003
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-29
 
 - touchpoints (source_id, kind, at): "was this source thanked (or sent an update) since …" — the
@@ -14,8 +14,8 @@ Create Date: 2026-11-29
 from alembic import op
 
 
-revision = '0005'
-down_revision = '0003'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
