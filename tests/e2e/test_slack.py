@@ -3,6 +3,7 @@ signs them, a fake Web API, and the database on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any, AsyncIterator
 
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from adapters.slack import CHANNEL as SLACK
 from adapters.slack import SlackSettings
 from adapters.slack.channel import SlackChannel
+from referbot.admission import Admission
 from referbot.app import Runtime
 from referbot.channels import Configured
 from referbot.http import HttpServer, health_app
@@ -21,7 +23,7 @@ from referbot.domain import Inbound, OutboxKind, ReferralStatus
 from referbot.engine import load_flow
 from referbot.nudger import due_nudges, enqueue_due
 from referbot.outbox import OutboxWorker
-from referbot.service import IntakeService
+from referbot.service import HOLDING_REPLY, IntakeService
 from referbot.settings import Settings, SettingsError, load_settings
 from referbot.store import UnitOfWork
 from referbot.store.models import Conversation, OutboxMessage
@@ -406,6 +408,26 @@ async def test_a_dm_answer_is_escaped_when_echoed_back_and_in_the_alert(slack: S
     alerted = all_text(slack.alert()["blocks"])
     for markup in HOSTILE:
         assert markup not in echoed and markup not in alerted
+
+
+@sqlite_only
+async def test_a_dm_queued_behind_a_burst_says_one_moment_then_answers(slack: Slack) -> None:
+    """Every slot busy longer than the patience: Slack gets its 200 and the referrer the holding
+    reply at once, then the real question once the turn has run."""
+    await slack.send.dm(OUTSIDER, "hello")
+    slack.runtime.service.admission = admission = Admission(limit=1, patience=0.05)
+    busy = asyncio.Event()
+    burst = asyncio.ensure_future(admission.run("someone else", busy.wait))
+    status, _ = await slack.send.dm(OUTSIDER, "Dr. Ann Lee")
+    assert status == 200 and slack.dm_messages(OUTSIDER)[-1]["text"] == HOLDING_REPLY
+    busy.set()
+    await burst
+    await admission.drain()
+    question = slack.dm_messages(OUTSIDER)[-1]
+    assert "describes you" in question["text"] and button(question, value="physician")
+    async with UnitOfWork(slack.runtime.database) as uow:
+        conversation = (await uow.session.execute(select(Conversation))).scalar_one()
+    assert conversation.answers["referrer_name"] == "Dr. Ann Lee"
 
 
 @sqlite_only

@@ -7,13 +7,16 @@ a multi-choice question whose keyboard is redrawn in place.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
+from referbot.admission import Admission
 from referbot.domain import ConversationStatus, SourceType
 from referbot.engine.flow import parse_flow
+from referbot.service import HOLDING_REPLY
 from referbot.store import UnitOfWork
 from referbot.store.models import Conversation, ProcessedEvent, Referral
 from tests.e2e.fake_telegram import FakeUser, running_bot
@@ -158,6 +161,27 @@ async def test_redelivered_update_has_one_effect(database, profile, clock, api) 
     async with UnitOfWork(database) as uow:
         conversation = await uow.conversations.get_for_update("telegram", "505")
     assert conversation.answers["referrer_name"] == "Dr. Ann Lee" and conversation.version == 3
+
+
+@sqlite_only
+async def test_a_turn_queued_behind_a_burst_says_one_moment_then_answers(database, profile, clock, api) -> None:
+    """Every slot busy longer than the patience: the referrer reads the holding reply at once, then
+    the real question once the turn has run, and the answer is kept."""
+    ann = FakeUser(api, 507)
+    async with running_bot(database, profile, clock, api) as channel:
+        await ann.say("/start", expect=2)
+        channel.runtime.service.admission = admission = Admission(limit=1, patience=0.05)
+        busy = asyncio.Event()
+        burst = asyncio.ensure_future(admission.run("someone else", busy.wait))
+        [holding] = await ann.say("Dr. Ann Lee")
+        assert holding["text"] == HOLDING_REPLY
+        busy.set()
+        await burst
+        await api.wait_for(lambda: len(ann.inbox) >= 4)
+        assert ann.buttons(ann.inbox[-1])[0] == ROLE
+    async with UnitOfWork(database) as uow:
+        conversation = await uow.conversations.get_for_update("telegram", "507")
+    assert conversation.answers["referrer_name"] == "Dr. Ann Lee"
 
 
 @sqlite_only
