@@ -25,6 +25,7 @@ from referbot.engine import load_flow
 from referbot.matching import Matcher
 from referbot.profile import Profile
 from referbot.service import IntakeService
+from referbot.store.encryption import Cipher
 
 PROFILE = Path(__file__).resolve().parent.parent / "examples" / "practice.yaml"
 BARE_PTB = ("from telegram.ext import ApplicationBuilder\n"
@@ -91,7 +92,8 @@ async def measure(databases: Databases, profile: Profile, quick: bool) -> list[R
     bindir = Path(sys.executable).parent
     with tempfile.TemporaryDirectory(prefix="referbot-idle-") as directory:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SLACK_", "REFERBOT_"))}
-        env.update(REFERBOT_DATABASE_URL=f"sqlite+aiosqlite:///{directory}/idle.db", REFERBOT_PROFILE=str(PROFILE))
+        env.update(REFERBOT_DATABASE_URL=f"sqlite+aiosqlite:///{directory}/idle.db", REFERBOT_PROFILE=str(PROFILE),
+                   REFERBOT_ENCRYPTION_KEY=Cipher.generate_key())
         idle = idle_rss([str(bindir / "referbot"), "run"], {**env, "PWD": directory})
         bare = idle_rss([sys.executable, "-c", BARE_PTB], env)
     repeats = 3 if quick else 7

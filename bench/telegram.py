@@ -6,7 +6,8 @@ runs in its own thread and event loop; its CPU is subtracted, so what is left is
 whole intakes at once; each sends the next message when the bot has answered the previous one.
 
 The bare bot is a ConversationHandler that answers each message with the next of 19 questions and
-keeps nothing; referbot persists every turn durably (SQLite, WAL, synchronous commits). Throttling
+keeps nothing; referbot persists every turn durably and encrypted (SQLite, WAL, synchronous
+commits, a key as `referbot run` requires). Throttling
 is off in both (referbot keeps its 429 handling).
 """
 
@@ -31,7 +32,7 @@ from referbot.matching import Matcher
 from referbot.profile import Profile
 from referbot.service import IntakeService
 from referbot.settings import Settings
-from tests.e2e.fake_telegram import FakeTelegram, quick_channel
+from tests.e2e.fake_telegram import FakeTelegram, quick_channel, telegram_settings
 
 QUESTIONS = [f"Question {i}?" for i in range(len(INTAKE) + 1)]
 
@@ -118,10 +119,9 @@ async def running_bare(fake: ThreadedFake) -> AsyncIterator[None]:
 @asynccontextmanager
 async def running_referbot(fake: ThreadedFake, databases: Databases, profile: Profile) -> AsyncIterator[None]:
     async with databases.fresh("sqlite") as database:
-        settings = Settings(_env_file=None, TELEGRAM_BOT_TOKEN=fake.api.token,  # type: ignore[call-arg]
-                            TELEGRAM_API_URL=fake.api.base_url)
         service = IntakeService(database, profile, load_flow(), Matcher(profile))
-        channel = quick_channel(Runtime(settings, profile, database, service))
+        channel = quick_channel(Runtime(Settings(_env_file=None), profile, database, service),
+                                telegram_settings(fake.api))
         await channel.start()
         try:
             yield

@@ -8,6 +8,10 @@ is counted as failed and the referrer goes on with the next message.
 The floor is the simplest durable write per turn through the same SQLAlchemy engine: one small
 UPSERT and COMMIT, with the same number of tasks and turns — what any bot that persists each turn
 must pay at least.
+
+Client details are encrypted as a practice runs it. What encryption costs a turn is priced twice
+at one referrer: the time spent inside the cipher per turn (against the whole turn), and the mean
+turn against the same intakes on a database without a key.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from typing import Awaitable, Callable
 from sqlalchemy import text
 
 from bench.report import Result
-from bench.servers import Databases
+from bench.servers import Databases, TimedCipher
 from referbot.domain import Inbound
 from referbot.engine import load_flow
 from referbot.matching import Matcher
@@ -48,6 +52,10 @@ class Load:
     @property
     def per_second(self) -> float:
         return (self.turns - self.failed) / self.seconds if self.seconds else 0.0
+
+    @property
+    def mean_ms(self) -> float:
+        return sum(self.latencies) * 1000 / len(self.latencies) if self.latencies else 0.0
 
     @property
     def p99_ms(self) -> float:
@@ -122,11 +130,26 @@ async def measure(databases: Databases, profile: Profile, quick: bool) -> list[R
             async with databases.fresh(backend) as database:
                 service = IntakeService(database, profile, load_flow(), matcher)
                 load = await drive(intake_turn(service), shape.referrers, shape.rounds, shape.turns)
+                assert isinstance(database.cipher, TimedCipher)
+                cipher_seconds = database.cipher.seconds
                 floor = None
                 if size != 1000:  # the floor has no admission; at 1,000 it would only measure pool timeouts
                     floor = await drive(await floor_turn(database), shape.referrers, shape.rounds, shape.turns)
             results += _results(backend, size, load, floor)
+            if size == 1:
+                async with databases.fresh(backend, encrypted=False) as plain_database:
+                    service = IntakeService(plain_database, profile, load_flow(), matcher)
+                    plain = await drive(intake_turn(service), shape.referrers, shape.rounds, shape.turns)
+                results += _encryption_results(backend, load, cipher_seconds, plain)
     return results
+
+
+def _encryption_results(backend: str, load: Load, cipher_seconds: float, plain: Load) -> list[Result]:
+    return [
+        Result(f"encryption_ms_per_turn_{backend}", cipher_seconds * 1000 / load.turns, "ms", load.mean_ms,
+               "whole turn, encrypted"),
+        Result(f"turn_ms_encrypted_{backend}_1", load.mean_ms, "ms", plain.mean_ms, "same turns, no key"),
+    ]
 
 
 def _results(backend: str, size: int, load: Load, floor: Load | None) -> list[Result]:
