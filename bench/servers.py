@@ -14,7 +14,7 @@ import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 import asyncpg
 
@@ -41,16 +41,15 @@ class TimedCipher(Cipher):
         return self.spent[0]
 
     def encrypt(self, plaintext: str) -> str:
-        started = time.perf_counter()
-        try:
-            return super().encrypt(plaintext)
-        finally:
-            self.spent[0] += time.perf_counter() - started
+        return self._timed(super().encrypt, plaintext)
 
     def decrypt(self, stored: str) -> str:
+        return self._timed(super().decrypt, stored)
+
+    def _timed(self, work: Callable[[str], str], value: str) -> str:
         started = time.perf_counter()
         try:
-            return super().decrypt(stored)
+            return work(value)
         finally:
             self.spent[0] += time.perf_counter() - started
 
