@@ -22,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from referbot.store import Database
+from referbot.store import Database, uninterrupted
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,11 @@ class Leadership:
         self._was_leader = False
 
     async def holds(self) -> bool:
-        """True if this process leads now (acquiring leadership if nobody holds it)."""
+        """True if this process leads now (acquiring leadership if nobody holds it). The check runs
+        to its end even if the loop asking is cancelled meanwhile, like every background round."""
+        return await uninterrupted(self._check())
+
+    async def _check(self) -> bool:
         try:
             leading = await (self._holds_file() if self.database.is_sqlite else self._holds_advisory())
         except Exception as problem:  # noqa: BLE001 — a lost connection means lost leadership, not a crash
