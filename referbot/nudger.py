@@ -45,6 +45,7 @@ from referbot.nudges.notes import describe, render_nudges
 from referbot.nudges.office_hours import closing, is_open, local_date
 from referbot.nudges.records import NudgeRecords
 from referbot.nudges.rules import candidates
+from referbot.nudges.scope import due_scope
 from referbot.profile import Profile
 from referbot.referrals import record_change
 from referbot.service import Clock, utcnow
@@ -166,7 +167,7 @@ async def _due(uow: UnitOfWork, profile: Profile, now: datetime,
                horizon: datetime) -> list[tuple[NudgeRecord, Nudge]]:
     """Materialise what is due by `horizon`, refresh each waiting nudge's text, return them paired."""
     records = NudgeRecords(uow.session)
-    facts = await records.facts()
+    facts = await records.facts(await due_scope(uow.session, profile, horizon))
     found = candidates(facts, profile, horizon)
     if not found:
         return []

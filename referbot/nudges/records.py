@@ -11,13 +11,14 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any, Collection, Iterator, Sequence, TypeVar
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Row, Select, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referbot.domain import NudgeState, ReferralStatus, TouchpointKind
 from referbot.nudges.rules import CLOSING_STATUSES, Candidate, PracticeFacts, ReferralFacts, SourceFacts, TouchFacts
+from referbot.nudges.scope import Scope
 from referbot.store.models import NudgeRecord, Referral, ReferralEvent, Source, Touchpoint
 
 T = TypeVar("T")
@@ -27,44 +28,72 @@ class NudgeRecords:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def facts(self) -> PracticeFacts:
-        """Every source with its referrals and touchpoints, in four queries (a practice is small)."""
-        outcomes = await self._outcome_times()
+    async def facts(self, scope: Scope | None = None) -> PracticeFacts:
+        """Sources with their referrals and touchpoints, and the referrals: all of them, or only the
+        sources of `scope` (each with its whole story) and its source-less referrals. A scope's ids
+        go to the database in batches, so no statement grows with it."""
         columns = (Referral.id, Referral.source_id, Referral.created_at, Referral.status, Referral.consent_to_contact,
                    Referral.consent_to_update, Referral.client_name, Referral.issues)
-        referrals = tuple(_referral_facts(*row, outcomes=outcomes) for row in await self.session.execute(
-            select(*columns).order_by(Referral.created_at, Referral.id)))
+        source_ids = None if scope is None else scope.sources
+        rows = await self._rows(select(*columns), Referral.source_id, source_ids)
+        if scope is not None:
+            rows += await self._rows(select(*columns).where(Referral.source_id.is_(None)), Referral.id,
+                                     scope.sourceless_referrals)
+        rows.sort(key=lambda row: (row.created_at, row.id))
+        outcomes = await self._outcome_times(None if scope is None else [row.id for row in rows])
+        referrals = tuple(_referral_facts(*row, outcomes=outcomes) for row in rows)
         by_source: dict[int, list[ReferralFacts]] = defaultdict(list)
         for referral in referrals:
             if referral.source_id is not None:
                 by_source[referral.source_id].append(referral)
         touches: dict[int, list[TouchFacts]] = defaultdict(list)
-        for touch in (await self.session.execute(select(Touchpoint).order_by(Touchpoint.at, Touchpoint.id))).scalars():
-            touches[touch.source_id].append(TouchFacts(TouchpointKind(touch.kind), touch.at, touch.note, touch.referral_id))
-        sources = {s.id: SourceFacts(s.id, s.name, s.type, s.created_at, s.tier, tuple(by_source[s.id]),
-                                     tuple(touches[s.id]))
-                   for s in (await self.session.execute(select(Source))).scalars()}
+        touch_columns = (Touchpoint.source_id, Touchpoint.kind, Touchpoint.at, Touchpoint.note, Touchpoint.referral_id,
+                         Touchpoint.id)
+        for source_id, kind, at, note, referral_id, _ in sorted(
+                await self._rows(select(*touch_columns), Touchpoint.source_id, source_ids), key=lambda t: (t.at, t.id)):
+            touches[source_id].append(TouchFacts(TouchpointKind(kind), at, note, referral_id))
+        source_columns = (Source.id, Source.name, Source.type, Source.created_at, Source.tier)
+        sources = {sid: SourceFacts(sid, name, kind, created_at, tier, tuple(by_source[sid]), tuple(touches[sid]))
+                   for sid, name, kind, created_at, tier in await self._rows(select(*source_columns), Source.id,
+                                                                            source_ids)}
         return PracticeFacts(sources, referrals)
 
-    async def _outcome_times(self) -> dict[int, datetime]:
-        """When each referral first reached a closing status."""
+    async def _outcome_times(self, referral_ids: Sequence[int] | None) -> dict[int, datetime]:
+        """When each referral (of `referral_ids`, or every one) first reached a closing status."""
         closing = [s.value for s in CLOSING_STATUSES]
-        rows = await self.session.execute(select(ReferralEvent.referral_id, func.min(ReferralEvent.at))
-                                          .where(ReferralEvent.status.in_(closing)).group_by(ReferralEvent.referral_id))
-        return {referral_id: at for referral_id, at in rows}
+        query = (select(ReferralEvent.referral_id, func.min(ReferralEvent.at))
+                 .where(ReferralEvent.status.in_(closing)).group_by(ReferralEvent.referral_id))
+        return {referral_id: at for referral_id, at in await self._rows(query, ReferralEvent.referral_id, referral_ids)}
+
+    async def _rows(self, query: Select[Any], column: Any, ids: Sequence[int] | None) -> list[Row[Any]]:
+        """`query`'s rows: all of them, or those whose `column` is one of `ids` (a statement per batch)."""
+        if ids is None:
+            return list(await self.session.execute(query))
+        rows: list[Row[Any]] = []
+        for batch in _batches(ids):
+            rows += await self.session.execute(query.where(column.in_(batch)))
+        return rows
 
     async def add_missing(self, found: Sequence[Candidate], now: datetime) -> None:
         """Materialise candidates that have no row yet; a row another scheduler just wrote wins.
 
-        Existing keys are read whole and new rows inserted in batches, so no statement carries a
+        Existing rows are looked up and new rows inserted in batches, so no statement carries a
         parameter list that grows with history (PostgreSQL refuses more than 32,767 arguments)."""
-        existing = set((await self.session.execute(select(NudgeRecord.key))).scalars())
+        existing = await self.by_keys([c.key for c in found])
         rows = [{"key": c.key, "kind": c.kind.value, "source_id": c.source_id, "referral_id": c.referral_id,
                  "due_at": c.due_at, "state": NudgeState.PENDING.value, "snoozes": 0, "text": "", "draft": "",
                  "created_at": now} for c in found if c.key not in existing]
         insert = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
         for batch in _batches(rows):
             await self.session.execute(insert(NudgeRecord).values(batch).on_conflict_do_nothing(index_elements=["key"]))
+
+    async def by_keys(self, keys: Sequence[str]) -> dict[str, NudgeRecord]:
+        """The rows of these keys, looked up in batches: no statement grows with the number of keys."""
+        rows: dict[str, NudgeRecord] = {}
+        for batch in _batches(keys):
+            found = await self.session.execute(select(NudgeRecord).where(NudgeRecord.key.in_(batch)))
+            rows.update((row.key, row) for row in found.scalars())
+        return rows
 
     async def live(self, keys: Collection[str], horizon: datetime) -> list[NudgeRecord]:
         """Rows of these keys that are waiting: pending, or snoozed until no later than `horizon`.
