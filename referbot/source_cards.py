@@ -46,10 +46,9 @@ class SourceSummary:
 async def next_nudges(uow: UnitOfWork, profile: Profile, now: datetime) -> dict[int, tuple[datetime, NudgeKind]]:
     """Per source, the soonest reminder still to come (or overdue): from the rules, skipping those
     already done or skipped, a snoozed one at the end of its snooze."""
-    facts = await NudgeRecords(uow.session).facts()
-    found = candidates(facts, profile, now + LOOKAHEAD)
-    rows = {r.key: r for r in (await uow.session.execute(
-        select(NudgeRecord).where(NudgeRecord.key.in_([c.key for c in found])))).scalars()}
+    records = NudgeRecords(uow.session)
+    found = candidates(await records.facts(), profile, now + LOOKAHEAD)
+    rows = await records.by_keys([c.key for c in found])
     soonest: dict[int, tuple[datetime, NudgeKind]] = {}
     for candidate in found:
         row = rows.get(candidate.key)
