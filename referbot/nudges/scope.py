@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from referbot.domain import NudgeKind, NudgeState, ReferralStatus, TouchpointKind
 from referbot.nudges.rules import CLOSING_STATUSES
-from referbot.profile import Profile
+from referbot.profile import Profile, StayInTouchRule
 from referbot.store.models import NudgeRecord, Referral, ReferralEvent, Source, Touchpoint
 
 #: States after which the same nudge (same key) never comes back.
@@ -135,11 +135,9 @@ def _periodic_rules(profile: Profile, horizon: datetime) -> list[_Periodic]:
     rules = profile.nudges
     periodic: list[_Periodic] = []
     if rules.stay_in_touch.enabled:
-        stay = rules.stay_in_touch
-        shortest = min([stay.days, *stay.by_type.values(), *stay.by_tier.values()])
         anchor = func.coalesce(_last_touch(Source.id), Source.created_at)
-        periodic.append(_Periodic(NudgeKind.STAY_IN_TOUCH, anchor,
-                                  anchor <= horizon - timedelta(days=shortest) + CALENDAR_SLACK))
+        periodic.append(_Periodic(NudgeKind.STAY_IN_TOUCH, anchor, _quiet_too_long(rules.stay_in_touch, anchor,
+                                                                                   horizon)))
     if rules.reciprocity.enabled:
         back = func.coalesce(_last_touch(Source.id, TouchpointKind.REFERRED_BACK), NEVER)
         kth_since = _kth_referral(rules.reciprocity.referrals, Referral.created_at > back)
@@ -152,6 +150,22 @@ def _periodic_rules(profile: Profile, horizon: datetime) -> list[_Periodic]:
                                   and_(_kth_referral(lapsed.min_referrals).is_not(None),
                                        last_referral <= horizon - timedelta(days=lapsed.days) + CALENDAR_SLACK)))
     return periodic
+
+
+def _quiet_too_long(stay: StayInTouchRule, anchor: Any, horizon: datetime) -> ColumnElement[bool]:
+    """The source's stay-in-touch period (`StayInTouchRule.days_for`: its tier's, else its type's,
+    else the default) has run out by `horizon`: one comparison per distinct period, since date
+    arithmetic on a column is not portable SQL."""
+    types = {kind.value: days for kind, days in stay.by_type.items()}
+    untiered = or_(Source.tier.is_(None), Source.tier.not_in(list(stay.by_tier)))
+    conditions = []
+    for days in sorted({stay.days, *types.values(), *stay.by_tier.values()}):
+        period_is = [Source.tier.in_([tier for tier, d in stay.by_tier.items() if d == days]),
+                     and_(untiered, Source.type.in_([kind for kind, d in types.items() if d == days]))]
+        if days == stay.days:
+            period_is.append(and_(untiered, Source.type.not_in(list(types))))
+        conditions.append(and_(or_(*period_is), anchor <= horizon - timedelta(days=days) + CALENDAR_SLACK))
+    return or_(*conditions)
 
 
 def _last_touch(source_id: Any, kind: TouchpointKind | None = None) -> Any:

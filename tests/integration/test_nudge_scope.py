@@ -41,8 +41,16 @@ async def due_keys(database: Database, profile: Profile, now: datetime, *, narro
     return {c.key for c in candidates(facts, profile, now)} - ended
 
 
+def with_periods(profile: Profile) -> Profile:
+    """Stay-in-touch periods by tier and by type besides the default, so each way of choosing one is seen."""
+    stay = profile.nudges.stay_in_touch.model_copy(update={
+        "days": 50, "by_type": {SourceType.PHYSICIAN: 40, SourceType.SCHOOL: 30}, "by_tier": {"key": 20}})
+    return profile.model_copy(update={"nudges": profile.nudges.model_copy(update={"stay_in_touch": stay})})
+
+
 async def test_the_narrowed_story_yields_exactly_the_nudges_of_the_whole_story(database: Database,
                                                                                 profile: Profile) -> None:
+    profile = with_periods(profile)
     chance = random.Random(12)
     clock = FakeClock(local(2026, 1, 5, 10, 0))
     practice = Practice(database, profile, clock)
