@@ -30,6 +30,8 @@ class ContextRules:
     post_negations: frozenset[str]
     scope_breakers: frozenset[str]
     scope_breaker_pairs: frozenset[tuple[str, str]]
+    new_subjects: frozenset[str]
+    reporting_words: frozenset[str]
     historical: re.Pattern[str]
     recent: re.Pattern[str]
     joking: re.Pattern[str]
@@ -122,6 +124,8 @@ def _negation_scopes(tokens: list[Token], words: list[str], rules: ContextRules)
         following = words[i + 1] if i + 1 < len(words) else ""
         if token.brk == "hard" or word in rules.scope_breakers or (word, following) in rules.scope_breaker_pairs:
             active = None
+        elif active is not None and _starts_new_clause(words, i, active, rules):
+            active = None
         elif token.brk == "soft" and segment_lengths[i] > _LIST_ITEM_MAX:
             active = None
         if active is not None and i - active > _SCOPE_MAX:
@@ -130,6 +134,13 @@ def _negation_scopes(tokens: list[Token], words: list[str], rules: ContextRules)
         if word in rules.negation_cues or (word, following) in rules.negation_pairs:
             active = i
     return result
+
+
+def _starts_new_clause(words: list[str], i: int, cue: int, rules: ContextRules) -> bool:
+    """A subject pronoun some words after a negation starts a statement of its own ("when she won't
+    stop crying he feels like shaking her"), unless it is what was reported or denied ("denies that
+    she has SI", "doesn't think he is safe")."""
+    return words[i] in rules.new_subjects and i - cue > 1 and words[i - 1] not in rules.reporting_words
 
 
 def _segment_lengths(tokens: list[Token]) -> list[int]:
@@ -170,11 +181,18 @@ def is_negated(analysis: Analysis, first: int, last: int, rules: ContextRules) -
     if cue is not None and cue < first and analysis.words[first] not in rules.negation_cues:
         return True
     for j in range(last + 1, min(last + 4, len(analysis.words))):
-        if analysis.tokens[j].brk == "hard":
+        if analysis.tokens[j].brk == "hard" and not _after_label(analysis, j):
             break
         if analysis.words[j] in rules.post_negations:
             return True
     return False
+
+
+def _after_label(analysis: Analysis, index: int) -> bool:
+    """Whether only a colon separates this word from the one before: the verdict of a labelled field
+    in a case note ("SI: denies", "SH: nil")."""
+    gap = analysis.text[analysis.tokens[index - 1].end:analysis.tokens[index].start]
+    return gap.strip() == ":"
 
 
 def is_historical(analysis: Analysis, first: int, rules: ContextRules) -> bool:

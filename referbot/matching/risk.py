@@ -32,6 +32,9 @@ _THREATENED_PERSON = frozenset({"me", "us", "her", "him", "them", "client", "pat
 # An actor before a threat that makes it the client's own: "client says he will kill him".
 _CLIENT_ACTOR = frozenset({"i", "client", "patient", "pt"})
 _NON_FAMILY_KEYS = frozenset({"macros", "slots", "context", "words"})
+# How many words before a finding a game may be named for the finding to be play ("on a shooter game
+# screaming I'm going to kill you").
+_PLAY_REACH = 8
 # The family that judges the issue vocabulary's finds of suicidal ideation or self-harm.
 BACKSTOP = "vocabulary_backstop"
 
@@ -52,6 +55,7 @@ class Family:
     jest: bool
     fear: bool
     accident: bool
+    sport: bool
     threatened_issue: str | None  # set for threats: the issue when the client is the one threatened
 
 
@@ -80,6 +84,8 @@ class RiskDetector:
         self._fear = re.compile(data["context"]["fear"])
         self._ongoing = re.compile(data["context"]["ongoing"])
         self._accident = re.compile(data["context"]["accident"])
+        self._play = re.compile(data["context"]["play"])
+        self._sport = re.compile(data["context"]["sport"])
         self._household_threat = re.compile(rf"\b(?:{macros['household_threat']})$")
 
     @staticmethod
@@ -104,6 +110,7 @@ class RiskDetector:
                 spans += [(RiskLevel.ASK, first, last, False) for first, last in backstop]
             for level, first, last, past in spans:
                 if self._stands(family, analysis, first, last):
+                    level = self._in_jest(family, level, analysis, first, last)
                     kind, issue = self._who(family, level, analysis, first, last)
                     found.append(Finding(family, level, kind, first, last, self._historical(analysis, first, past), issue))
         return found
@@ -120,14 +127,24 @@ class RiskDetector:
         if analysis.in_idiom(first, last) or is_negated(analysis, first, last, self._rules):
             return False
         before = _sentence_before(analysis, first)
-        if self._unreal.search(before):
+        if self._unreal.search(before) or self._play.search(" ".join(before.split()[-_PLAY_REACH:])):
             return False
         sentence = analysis.sentence_around(first, last)
         if family.jest and self._rules.joking.search(sentence):
             return False
         if family.accident and self._accident.search(sentence):
             return False
+        if family.sport and self._sport.search(sentence):
+            return False
         return not (family.fear and self._fear.search(sentence))
+
+    def _in_jest(self, family: Family, level: RiskLevel, analysis: Analysis, first: int, last: int) -> RiskLevel:
+        """Talk of one's own death said in jest ("we say kms about everything lol") is asked about,
+        never ignored: a joke is a common way to say it the first time."""
+        if family.kind is CrisisKind.SELF and level is RiskLevel.CRISIS and not family.jest \
+                and self._rules.joking.search(analysis.sentence_around(first, last)):
+            return RiskLevel.ASK
+        return level
 
     def _who(self, family: Family, level: RiskLevel, analysis: Analysis, first: int,
              last: int) -> tuple[CrisisKind, str | None]:
@@ -159,7 +176,7 @@ def _family(name: str, entry: dict[str, Any], macros: dict[str, str], slots: dic
     return Family(name, CrisisKind(entry["kind"]), entry.get("issue"), entry.get("ask_issue"), joined("crisis"), joined("ask"), joined("past"),
                   tuple(tuple(slots[s] for s in concept) for concept in entry.get("concepts", [])),
                   tuple(whole_word(p) for p in entry.get("abbreviations", [])),
-                  bool(entry.get("jest")), bool(entry.get("fear")), bool(entry.get("accident")),
+                  *(bool(entry.get(flag)) for flag in ("jest", "fear", "accident", "sport")),
                   entry.get("threatened_issue"))
 
 

@@ -76,6 +76,8 @@ def context_rules() -> ContextRules:
         post_negations=frozenset(data["post_negations"]),
         scope_breakers=frozenset(data["scope_breakers"]),
         scope_breaker_pairs=frozenset(tuple(p) for p in data["scope_breaker_pairs"]),
+        new_subjects=frozenset(data["new_subjects"]),
+        reporting_words=frozenset(data["reporting_words"]),
         historical=re.compile(data["historical"]),
         recent=re.compile(data["recent"]),
         joking=re.compile(data["joking"]),
