@@ -32,9 +32,9 @@ _THREATENED_PERSON = frozenset({"me", "us", "her", "him", "them", "client", "pat
 # An actor before a threat that makes it the client's own: "client says he will kill him".
 _CLIENT_ACTOR = frozenset({"i", "client", "patient", "pt"})
 _NON_FAMILY_KEYS = frozenset({"macros", "slots", "context", "words"})
-# How many words before a finding a game may be named for the finding to be play ("on a shooter game
+# How many words either side of a finding a game may be named for the finding to be play ("on a shooter game
 # screaming I'm going to kill you").
-_PLAY_REACH = 8
+_PLAY_REACH = 12
 # The family that judges the issue vocabulary's finds of suicidal ideation or self-harm.
 BACKSTOP = "vocabulary_backstop"
 
@@ -127,7 +127,7 @@ class RiskDetector:
         if analysis.in_idiom(first, last) or is_negated(analysis, first, last, self._rules):
             return False
         before = _sentence_before(analysis, first)
-        if self._unreal.search(before) or self._play.search(" ".join(before.split()[-_PLAY_REACH:])):
+        if self._unreal.search(before) or self._in_play(analysis, first, last):
             return False
         sentence = analysis.sentence_around(first, last)
         if family.jest and self._rules.joking.search(sentence):
@@ -137,6 +137,13 @@ class RiskDetector:
         if family.sport and self._sport.search(sentence):
             return False
         return not (family.fear and self._fear.search(sentence))
+
+    def _in_play(self, analysis: Analysis, first: int, last: int) -> bool:
+        """Said into a game a few words away ("screams I'll kill you when he's on a shooter game"), unless
+        something current stands between ("plays games all day and last night held a knife to ...")."""
+        words = analysis.words
+        around = " ".join(words[max(0, first - _PLAY_REACH):first] + words[last + 1:last + 1 + _PLAY_REACH])
+        return bool(self._play.search(around)) and not self._rules.recent.search(around)
 
     def _in_jest(self, family: Family, level: RiskLevel, analysis: Analysis, first: int, last: int) -> RiskLevel:
         """Talk of one's own death said in jest ("we say kms about everything lol") is asked about,

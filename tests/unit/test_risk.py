@@ -39,6 +39,9 @@ def _crisis(matcher: Matcher, text: str, kind: CrisisKind) -> None:
     "been burning her forearms with a lighter",  # an act on one's own body
     "biting her own arm until it bleeds",  # an act until it shows
     "sucidal thoughts every night",  # a misspelling
+    "bought two bottles of weed killer and has chosen the day",  # means and a chosen time
+    "he's been asking how many of his gran's tablets it would take",  # a method researched
+    "handed his bike and his games to his cousin, says he won't need them after the weekend",  # giving away, final
 ])
 def test_danger_to_self(matcher: Matcher, text: str) -> None:
     _crisis(matcher, text, CrisisKind.SELF)
@@ -51,6 +54,8 @@ def test_danger_to_self(matcher: Matcher, text: str) -> None:
     "Yr 9 boy drew a hit list of classmates",
     "my son says the voices are telling him to kill his neighbour",  # command hallucinations, a target
     "keeps planning how to hurt his manager",
+    "lad has a list of teachers' names and says they will pay on Monday",  # a target list and a menace
+    "the voices say her neighbour is evil and must be burned",  # commanding voices, someone else
 ])
 def test_danger_to_others(matcher: Matcher, text: str) -> None:
     _crisis(matcher, text, CrisisKind.OTHERS)
@@ -65,6 +70,9 @@ def test_danger_to_others(matcher: Matcher, text: str) -> None:
     "partner choked her until she passed out, she still lives with him",  # strangulation
     "an adult online is asking her 12 year old for naked photos",  # grooming
     "he's in a violent marriage, she hit him with a pan yesterday",  # violence at home, lately
+    "he keeps her passport and makes her see men at the flat",  # trafficking
+    "a man she met online has nudes of her and says he'll post them unless she pays",  # sextortion
+    "her boyfriend broke her arm at the weekend and says next time it'll be worse",  # a threat of more
 ])
 def test_danger_from_others(matcher: Matcher, text: str) -> None:
     _crisis(matcher, text, CrisisKind.FROM_OTHERS)
@@ -78,6 +86,9 @@ def test_danger_from_others(matcher: Matcher, text: str) -> None:
     "17yo with anorexia has not eaten or drunk anything for four days",  # no food or fluids for days
     "drank a bottle of bleach after an argument",  # poisoning
     "found her unresponsive on the bathroom floor",  # an emergency in progress
+    "took his whole month of lithium at once",  # a supply taken at once
+    "on dialysis, has deliberately missed the last two sessions",  # life-sustaining treatment missed on purpose
+    "we can't wake her, she drank half a bottle of gin with her sleeping pills",
 ])
 def test_medical_danger(matcher: Matcher, text: str) -> None:
     _crisis(matcher, text, CrisisKind.MEDICAL)
@@ -91,6 +102,11 @@ def test_medical_danger(matcher: Matcher, text: str) -> None:
     ("can't stop washing her hands until they bleed", CrisisKind.SELF),
     ("he worries he might lose it and hurt someone at work", CrisisKind.OTHERS),
     ("her husband has a temper and she's scared of what he might do", CrisisKind.FROM_OTHERS),
+    ("says she has become such a burden", CrisisKind.SELF),
+    ("we all say kms when the bus is late lol", CrisisKind.SELF),  # a joke about one's own death is asked about
+    ("keeps cleaning his pistol in the evenings", CrisisKind.SELF),  # lethal means, named now
+    ("when the baby won't settle he feels like shaking her", CrisisKind.OTHERS),  # a new subject ends "won't"
+    ("he said they'll all pay one day", CrisisKind.OTHERS),
 ])
 def test_ambiguous_wording_is_asked_about(matcher: Matcher, text: str, kind: CrisisKind) -> None:
     risk = matcher.assess_risk(text)
@@ -128,10 +144,18 @@ def test_history_is_recorded_not_alarmed_on(matcher: Matcher, past: str, present
     "They've set a date for the wedding and she's stressed",  # a date is not a plan
     "deer hunter, owns rifles, referred for insomnia",  # a weapon without a menace
     "Was assaulted by a stranger last month, not sleeping",  # past, not ongoing
+    "SI: denies. SH: nil. Low mood since the divorce.",  # a labelled field's verdict after a colon
+    "screams 'I'll kill you' at the screen when he's on a shooter game",  # said into a game
+    "36M, OD 2016, none since; wants help with work stress",  # a bare year is history
 ])
 def test_no_alarm(matcher: Matcher, text: str) -> None:
     risk = matcher.assess_risk(text)
     assert risk.level is RiskLevel.NONE, (text, risk)
+
+
+def test_a_game_far_back_in_the_sentence_does_not_excuse_a_weapon(matcher: Matcher) -> None:
+    _crisis(matcher, "plays video games all day and last night held a knife to his brother's throat",
+            CrisisKind.OTHERS)
 
 
 def test_crisis_outranks_ask_and_history_is_kept_beside_it(matcher: Matcher) -> None:
