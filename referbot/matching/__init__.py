@@ -14,6 +14,7 @@ from referbot.domain import (FitAssessment, IntakeFacts, IssueMatch, RiskAssessm
 from referbot.matching.analysis import Analysis, analyse
 from referbot.matching.fit import assess_fit
 from referbot.matching.issues import IssueFinder, IssueHit, drop_contained
+from referbot.matching.learned import RiskModel, load_model
 from referbot.matching.lexicon import Lookup, TokenCorrector, rapidfuzz_lookup
 from referbot.matching.risk import KIND_PRECEDENCE, Finding, RiskDetector
 from referbot.matching.vocabulary import NOT_AN_ISSUE, build_vocabulary, context_rules, taxonomy_labels
@@ -29,6 +30,8 @@ _RISK_ISSUE_SCORE = 95.0
 # What the issue vocabulary (with its misspellings and lay phrasings) recognises as suicidal ideation
 # or self-harm is never silently ignored: the risk detector judges it as its backstop (an `ask`).
 _RISK_ISSUES = frozenset({"suicidal_ideation", "self_harm"})
+# An issue only the learned model sees ranks below every phrase the vocabulary matched.
+_LEARNED_ISSUE_SCORE = 72.0
 
 
 class _Reading(NamedTuple):
@@ -37,17 +40,20 @@ class _Reading(NamedTuple):
     analysis: Analysis
     hits: list[IssueHit]
     findings: list[Finding]
+    dismissed: bool  # wording of risk was seen and judged away by its context
 
 
 class Matcher:
     def __init__(self, profile: Profile | None = None, *, lookup: Lookup = rapidfuzz_lookup,
-                 cache_size: int = 50_000) -> None:
+                 cache_size: int = 50_000, learned: bool = True) -> None:
+        """`learned=False` leaves out the learned second opinion on risk (to train or score it)."""
         self._rules = context_rules()
         self._vocabulary = build_vocabulary(profile, self._rules)
         words = self._vocabulary.words() | RiskDetector.words()
         self._corrector = TokenCorrector(words, self._rules.protected, lookup, cache_size)
         self._issues = IssueFinder(self._vocabulary, self._rules)
         self._risk = RiskDetector(self._rules)
+        self._model: RiskModel | None = load_model() if learned else None
         self._recent = lru_cache(maxsize=_RECENT_TEXTS)(self._read_text)
 
     def label(self, issue_id: str) -> str:
@@ -55,7 +61,7 @@ class Matcher:
         return self._vocabulary.labels.get(issue_id) or issue_label(issue_id)
 
     def find_issues(self, text: str) -> list[IssueMatch]:
-        analysis, hits, findings = self._read(text)
+        analysis, hits, findings, _ = self._read(text)
         risks = [IssueHit(f.issue, _RISK_ISSUE_SCORE, f.first, f.last, risk=True)
                  for f in findings if f.issue and not f.historical]
         best: dict[str, IssueMatch] = {}
@@ -63,18 +69,36 @@ class Matcher:
         kept = [h for h in drop_contained([*hits, *risks]) if h.issue_id != NOT_AN_ISSUE]
         for hit in sorted(kept, key=lambda h: (h.score, h.last - h.first), reverse=True):
             best.setdefault(hit.issue_id, IssueMatch(hit.issue_id, hit.score, analysis.evidence(hit.first, hit.last)))
+        if self._model is not None:
+            for opinion in self._model.issue_opinions(analysis):
+                best.setdefault(opinion.issue_id, IssueMatch(opinion.issue_id, _LEARNED_ISSUE_SCORE,
+                                                             analysis.evidence(opinion.first, opinion.last)))
         return sorted(best.values(), key=lambda m: (-m.score, m.id))
 
     def assess_risk(self, text: str) -> RiskAssessment:
         """Crisis, ask or none for one free-text answer: who is in danger, the words seen, and the
         past risk that was seen and deliberately not alarmed on."""
-        analysis, _, findings = self._read(text)
+        analysis, _, findings, dismissed = self._read(text)
         current = [f for f in findings if not f.historical]
         past = tuple(dict.fromkeys(analysis.evidence(f.first, f.last) for f in findings if f.historical))
         if not current:
-            return RiskAssessment(history=past)
+            return self._second_opinion(analysis, past, dismissed)
         top = min(current, key=lambda f: (f.level is not RiskLevel.CRISIS, KIND_PRECEDENCE.index(f.kind), f.first))
         return RiskAssessment(top.level, top.kind, analysis.evidence(top.first, top.last), past)
+
+    def analyse(self, text: str) -> Analysis:
+        """The reading both the rules and the learned model work from (words corrected, clauses, negation)."""
+        return self._read(text).analysis
+
+    def _second_opinion(self, analysis: Analysis, past: tuple[str, ...], dismissed: bool) -> RiskAssessment:
+        """Where the rules saw nothing, the learned model may ask (never alarm). Where they saw risk and
+        judged it past, negated or not meant, that judgement stands."""
+        if self._model is None or past or dismissed:
+            return RiskAssessment(history=past)
+        opinion = self._model.opinion(analysis)
+        if opinion is None or not self._model.asks(opinion):
+            return RiskAssessment(history=past)
+        return RiskAssessment(RiskLevel.ASK, opinion.kind, analysis.evidence(opinion.first, opinion.last), past)
 
     def assess(self, profile: Profile, facts: IntakeFacts) -> FitAssessment:
         return assess_fit(profile, facts, self.label)
@@ -87,7 +111,7 @@ class Matcher:
         analysis = analyse(text, self._rules, self._corrector)
         hits = self._issues.find(analysis)
         backstop = [(h.first, h.last) for h in hits if h.issue_id in _RISK_ISSUES]
-        return _Reading(analysis, hits, self._risk.findings(analysis, backstop))
+        return _Reading(analysis, hits, *self._risk.findings(analysis, backstop))
 
 
 def issue_label(issue_id: str) -> str:

@@ -100,20 +100,24 @@ class RiskDetector:
         spelt = {w for p in patterns for w in re.findall(r"[a-z]{4,}", re.sub(r"\\[a-zA-Z]", " ", p))}
         return spelt | set(data["words"])
 
-    def findings(self, analysis: Analysis, backstop: Iterable[tuple[int, int]] = ()) -> list[Finding]:
-        """Every finding that stands in its context, current and historical alike. `backstop` spans
-        are the issue vocabulary's own finds of risk, judged here as an `ask` of the backstop family."""
-        found = []
+    def findings(self, analysis: Analysis, backstop: Iterable[tuple[int, int]] = ()) -> tuple[list[Finding], bool]:
+        """Every finding that stands in its context, current and historical alike, and whether any
+        wording of risk was seen and dismissed by its context (negated, an idiom, a dream, a joke...).
+        `backstop` spans are the issue vocabulary's own finds of risk, judged here as an `ask` of the
+        backstop family."""
+        found, dismissed = [], False
         for family in self._families:
             spans = _raw(family, analysis)
             if family.name == BACKSTOP:
                 spans += [(RiskLevel.ASK, first, last, False) for first, last in backstop]
             for level, first, last, past in spans:
-                if self._stands(family, analysis, first, last):
+                if not self._stands(family, analysis, first, last):
+                    dismissed = True
+                else:
                     level = self._in_jest(family, level, analysis, first, last)
                     kind, issue = self._who(family, level, analysis, first, last)
                     found.append(Finding(family, level, kind, first, last, self._historical(analysis, first, past), issue))
-        return found
+        return found, dismissed
 
     def _historical(self, analysis: Analysis, first: int, past: bool) -> bool:
         """A `past` pattern ("was abused") is history unless its clause says it goes on ("was hit
