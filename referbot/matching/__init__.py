@@ -31,6 +31,10 @@ _RISK_ISSUE_SCORE = 95.0
 # or self-harm is never silently ignored: the risk detector judges it as its backstop (an `ask`).
 _RISK_ISSUES = frozenset({"suicidal_ideation", "self_harm"})
 # An issue only the learned model sees ranks below every phrase the vocabulary matched.
+# A crisis the rules see in a text the learned model reads as almost surely safe is asked about
+# instead of stopping the intake: two readings disagree, so one direct question decides. Below this
+# probability no crisis in any probe or the dev set fell; false alarms did.
+_DOUBT = 0.05
 _LEARNED_ISSUE_SCORE = 72.0
 
 
@@ -84,11 +88,18 @@ class Matcher:
         if not current:
             return self._second_opinion(analysis, past, dismissed)
         top = min(current, key=lambda f: (f.level is not RiskLevel.CRISIS, KIND_PRECEDENCE.index(f.kind), f.first))
-        return RiskAssessment(top.level, top.kind, analysis.evidence(top.first, top.last), past)
+        return RiskAssessment(self._doubted(top.level, analysis), top.kind, analysis.evidence(top.first, top.last), past)
 
     def analyse(self, text: str) -> Analysis:
         """The reading both the rules and the learned model work from (words corrected, clauses, negation)."""
         return self._read(text).analysis
+
+    def _doubted(self, level: RiskLevel, analysis: Analysis) -> RiskLevel:
+        if level is RiskLevel.CRISIS and self._model is not None:
+            opinion = self._model.opinion(analysis)
+            if opinion is not None and opinion.probability < _DOUBT:
+                return RiskLevel.ASK
+        return level
 
     def _second_opinion(self, analysis: Analysis, past: tuple[str, ...], dismissed: bool) -> RiskAssessment:
         """Where the rules saw nothing, the learned model may ask (never alarm). Where they saw risk and

@@ -121,3 +121,19 @@ def test_an_example_reads_the_eval_matcher_shape(rules: Matcher) -> None:
     labelled = example(rules.analyse("x"), {"text": "x", "crisis": True, "crisis_kind": "self"})
     assert labelled == Example(labelled.names, True, "self")
     assert not example(rules.analyse("x"), {"text": "x", "crisis": False}).at_risk
+
+
+def test_a_crisis_the_model_reads_as_surely_safe_is_asked_about_instead() -> None:
+    never = RiskModel(Linear(-10.0, {"s:kill": 0.1}), {k.value: Linear(0.0, {}) for k in CrisisKind}, 0.5, {})
+    matcher = Matcher(learned=False)
+    assert matcher.assess_risk("he says he will kill himself").level is RiskLevel.CRISIS
+    matcher._model = never
+    doubted = matcher.assess_risk("he says he will kill himself")
+    assert doubted.level is RiskLevel.ASK and doubted.kind is CrisisKind.SELF
+
+
+def test_with_the_shipped_model_a_plain_crisis_stays_a_crisis() -> None:
+    matcher = Matcher()
+    for text in ("he says he will kill himself tonight", "she took 40 paracetamol an hour ago",
+                 "her partner strangled her last night and she is going back to him today"):
+        assert matcher.assess_risk(text).level is RiskLevel.CRISIS, text
