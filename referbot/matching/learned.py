@@ -254,15 +254,17 @@ def calibrate(model: RiskModel, silent_negatives: Sequence[LearnedOpinion | None
 
 
 def calibrate_issues(model: RiskModel, validation: Sequence[tuple[Analysis, set[str], set[str], set[str]]]) -> RiskModel:
-    """The issue threshold that gives the best micro-F1 on validation texts, counted as the matcher
-    would answer: what the rules found plus what the model adds. Each item is (reading, found by the
-    rules, required, acceptable)."""
-    best, best_f1 = 1.0, _micro_f1(model, validation, 1.0)
-    for threshold in (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95):
-        f1 = _micro_f1(model, validation, threshold)
-        if f1 > best_f1:
-            best, best_f1 = threshold, f1
-    return replace(model, issue_threshold=best)
+    """The issue threshold for micro-F1 on validation texts, counted as the matcher would answer: what
+    the rules found plus what the model adds. Each item is (reading, found by the rules, required,
+    acceptable). Where thresholds score within `_F1_TIE` of the best, the highest wins: a wrong issue
+    shown to a therapist costs more than a missed one the referrer's own words still carry."""
+    scores = {t: _micro_f1(model, validation, t) for t in (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0)}
+    best = max(scores.values())
+    return replace(model, issue_threshold=max(t for t, f1 in scores.items() if f1 >= best - _F1_TIE))
+
+
+# Validation F1 differences smaller than this are noise on a few hundred texts.
+_F1_TIE = 0.01
 
 
 def _micro_f1(model: RiskModel, validation: Sequence[tuple[Analysis, set[str], set[str], set[str]]],
