@@ -36,7 +36,7 @@ def test_crisis_false_alarms_on_the_probe_stay_rare(report: Report) -> None:
     assert report.crisis_false_positive_rate <= 0.05, "\n".join(m for m in report.misses if "false alarm" in m)
 
 
-# The risk probes (tests/data/probe_risk_2026-11[a-d].jsonl) were each written before the matcher
+# The risk probes (tests/data/probe_risk_2026-11[a-e].jsonl) were each written before the matcher
 # was scored on them and then used to find the categories it did not model; they now guard those
 # categories against regressions. Their first-look (unseen) scores are in the README.
 RISK_PROBES = sorted(PROBE.parent.glob("probe_risk_*.jsonl"))
