@@ -92,6 +92,8 @@ class IssueOpinion:
 
 @dataclass(frozen=True)
 class RiskModel:
+    """Everything the model learned: risk or not, which kind, each issue, and where each starts to count."""
+
     risk: Linear
     kinds: dict[str, Linear]
     threshold: float
