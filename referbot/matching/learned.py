@@ -29,6 +29,9 @@ from referbot.domain import CrisisKind
 from referbot.matching.analysis import Analysis
 
 MODEL_FILE = "risk_model.json"
+# Fewer words than this are an answer to a question ("not sure", "he is ok"), not a description of
+# someone: the model was not made to read them and stays silent (the rules still read every answer).
+MIN_WORDS = 5
 KINDS = tuple(kind.value for kind in CrisisKind)
 
 
@@ -103,6 +106,8 @@ class RiskModel:
 
     def issue_opinions(self, analysis: Analysis) -> list[IssueOpinion]:
         """Every issue the model finds at least `issue_threshold` likely in this text."""
+        if len(analysis.words) < MIN_WORDS:
+            return []
         found = features(analysis)
         names = [f.name for f in found]
         opinions = []
@@ -116,7 +121,9 @@ class RiskModel:
         return opinions
 
     def opinion(self, analysis: Analysis) -> LearnedOpinion | None:
-        """The model's view of one text, or None when it has nothing to go on (no known words)."""
+        """The model's view of one text, or None when it has nothing to go on (too short, no known words)."""
+        if len(analysis.words) < MIN_WORDS:
+            return None
         found = features(analysis)
         known = [f for f in found if f.name in self.risk.weights]
         if not known:

@@ -85,6 +85,7 @@ class RiskDetector:
         self._ongoing = re.compile(data["context"]["ongoing"])
         self._accident = re.compile(data["context"]["accident"])
         self._play = re.compile(data["context"]["play"])
+        self._earnest = re.compile(data["context"]["earnest"])
         self._sport = re.compile(data["context"]["sport"])
         self._household_threat = re.compile(rf"\b(?:{macros['household_threat']})$")
 
@@ -134,7 +135,7 @@ class RiskDetector:
         if self._unreal.search(before) or self._in_play(analysis, first, last):
             return False
         sentence = analysis.sentence_around(first, last)
-        if family.jest and self._rules.joking.search(sentence):
+        if family.jest and self._said_in_jest(sentence):
             return False
         if family.accident and self._accident.search(sentence):
             return False
@@ -153,9 +154,12 @@ class RiskDetector:
         """Talk of one's own death said in jest ("we say kms about everything lol") is asked about,
         never ignored: a joke is a common way to say it the first time."""
         if family.kind is CrisisKind.SELF and level is RiskLevel.CRISIS and not family.jest \
-                and self._rules.joking.search(analysis.sentence_around(first, last)):
+                and self._said_in_jest(analysis.sentence_around(first, last)):
             return RiskLevel.ASK
         return level
+
+    def _said_in_jest(self, sentence: str) -> bool:
+        return bool(self._rules.joking.search(sentence)) and not self._earnest.search(sentence)
 
     def _who(self, family: Family, level: RiskLevel, analysis: Analysis, first: int,
              last: int) -> tuple[CrisisKind, str | None]:

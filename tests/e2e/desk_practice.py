@@ -58,7 +58,7 @@ async def seed(url: str, profile: Profile) -> Seeded:
             "Dr. Sam Ortiz", "physician", "Lakeview Family Medicine", "sam.ortiz@lakeview.org", "Jamie Rivera",
             "34", "panic attacks and trouble sleeping"))
         clock.now = AFTER_DST
-        second = await referral("telegram", "501", ["Morgan Ellis", "41", "low mood since losing her job", "no", "skip",
+        second = await referral("telegram", "501", ["Morgan Ellis", "41", "low mood and tearful most days", "no", "skip",
                                                     "individual", "either", "skip", "routine", "private pay", "no",
                                                     "skip", "send"])
         clock.advance(hours=2)

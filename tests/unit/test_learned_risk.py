@@ -62,6 +62,7 @@ def test_training_learns_risk_and_kind_from_labelled_items(rules: Matcher) -> No
              + [{"text": f"struggling with {w} and sleep", "risk": "none"} for w in ("exams", "work", "moving")])
     model = train([example(rules.analyse(i["text"]), i) for i in items], {"test": True})
     opinion = model.opinion(rules.analyse("my stepdad hits me and I have to go home"))
+    assert model.opinion(rules.analyse("hits me tonight")) is None  # an answer, not a description
     assert opinion is not None and opinion.kind is CrisisKind.FROM_OTHERS and opinion.probability > 0.5
     calm = model.opinion(rules.analyse("struggling with work and sleep"))
     assert calm is not None and calm.probability < 0.5
@@ -77,7 +78,7 @@ def test_the_learned_opinion_only_ever_asks(rules: Matcher) -> None:
     always = RiskModel(Linear(10.0, {"s:garden": 0.1}), {k.value: Linear(0.0, {}) for k in CrisisKind}, 0.5, {})
     matcher = Matcher(learned=False)
     matcher._model = always
-    risk = matcher.assess_risk("spends the weekend in the garden")
+    risk = matcher.assess_risk("spends every weekend in the garden")
     assert risk.level is RiskLevel.ASK and risk.evidence == "garden"
 
 
@@ -137,3 +138,10 @@ def test_with_the_shipped_model_a_plain_crisis_stays_a_crisis() -> None:
     for text in ("he says he will kill himself tonight", "she took 40 paracetamol an hour ago",
                  "her partner strangled her last night and she is going back to him today"):
         assert matcher.assess_risk(text).level is RiskLevel.CRISIS, text
+
+
+@pytest.mark.parametrize("answer", ["not sure", "I am not sure", "he is ok now", "the client is my patient",
+                                    "she is fine with that", "Not sure", "as soon as possible please",
+                                    "she prefers a female therapist", "evenings after school if possible"])
+def test_everyday_answers_to_the_intake_questions_are_not_asked_about(answer: str) -> None:
+    assert Matcher().assess_risk(answer).level is RiskLevel.NONE, answer

@@ -39,6 +39,7 @@ def _crisis(matcher: Matcher, text: str, kind: CrisisKind) -> None:
     "been burning her forearms with a lighter",  # an act on one's own body
     "biting her own arm until it bleeds",  # an act until it shows
     "sucidal thoughts every night",  # a misspelling
+    "says kms lol but means it",  # a joke taken back
     "bought two bottles of weed killer and has chosen the day",  # means and a chosen time
     "he's been asking how many of his gran's tablets it would take",  # a method researched
     "handed his bike and his games to his cousin, says he won't need them after the weekend",  # giving away, final
