@@ -31,11 +31,11 @@ _RISK_ISSUE_SCORE = 95.0
 # or self-harm is never silently ignored: the risk detector judges it as its backstop (an `ask`).
 _RISK_ISSUES = frozenset({"suicidal_ideation", "self_harm"})
 # An issue only the learned model sees ranks below every phrase the vocabulary matched.
+_LEARNED_ISSUE_SCORE = 72.0
 # A crisis the rules see in a text the learned model reads as almost surely safe is asked about
 # instead of stopping the intake: two readings disagree, so one direct question decides. Below this
 # probability no crisis in any probe or the dev set fell; false alarms did.
 _DOUBT = 0.05
-_LEARNED_ISSUE_SCORE = 72.0
 
 
 class _Reading(NamedTuple):

@@ -55,6 +55,11 @@ def features(analysis: Analysis) -> list[Feature]:
     return found
 
 
+def _readable_features(analysis: Analysis) -> list[Feature]:
+    """The features of a text long enough to be a description (see MIN_WORDS), else none."""
+    return features(analysis) if len(analysis.words) >= MIN_WORDS else []
+
+
 @dataclass(frozen=True)
 class Linear:
     """A logistic model: a bias and a weight per feature name (absent names weigh nothing)."""
@@ -63,7 +68,8 @@ class Linear:
     weights: dict[str, float]
 
     def score(self, names: Iterable[str]) -> float:
-        return self.bias + sum(self.weights.get(name, 0.0) for name in set(names))
+        """Names must be distinct: a feature counts once however often the text says it."""
+        return self.bias + sum(self.weights.get(name, 0.0) for name in names)
 
     def to_dict(self) -> dict[str, Any]:
         return {"bias": self.bias, "weights": self.weights}
@@ -106,10 +112,8 @@ class RiskModel:
 
     def issue_opinions(self, analysis: Analysis) -> list[IssueOpinion]:
         """Every issue the model finds at least `issue_threshold` likely in this text."""
-        if len(analysis.words) < MIN_WORDS:
-            return []
-        found = features(analysis)
-        names = [f.name for f in found]
+        found = _readable_features(analysis)
+        names = {f.name for f in found}
         opinions = []
         for issue_id, model in self.issues.items():
             probability = _sigmoid(model.score(names))
@@ -122,13 +126,11 @@ class RiskModel:
 
     def opinion(self, analysis: Analysis) -> LearnedOpinion | None:
         """The model's view of one text, or None when it has nothing to go on (too short, no known words)."""
-        if len(analysis.words) < MIN_WORDS:
-            return None
-        found = features(analysis)
+        found = _readable_features(analysis)
         known = [f for f in found if f.name in self.risk.weights]
         if not known:
             return None
-        names = [f.name for f in found]
+        names = {f.name for f in found}
         probability = _sigmoid(self.risk.score(names))
         kind = max(self.kinds, key=lambda k: self.kinds[k].score(names))
         strongest = max(known, key=lambda f: self.risk.weights[f.name])
@@ -227,10 +229,14 @@ class Example:
     acceptable: frozenset[str] = frozenset()
 
 
+def risk_label(item: dict[str, Any]) -> str:
+    """crisis, ask or none: the item's `risk`, or for older files its `crisis` flag."""
+    return item.get("risk") or ("crisis" if item.get("crisis") else "none")
+
+
 def example(analysis: Analysis, item: dict[str, Any]) -> Example:
     """A labelled item (the eval-matcher JSONL shape: `risk` crisis|ask|none, `crisis_kind`)."""
-    risk = item.get("risk") or ("crisis" if item.get("crisis") else "none")
-    return Example(tuple(f.name for f in features(analysis)), risk != "none", item.get("crisis_kind"),
+    return Example(tuple(f.name for f in features(analysis)), risk_label(item) != "none", item.get("crisis_kind"),
                    frozenset(item.get("issues") or ()), frozenset(item.get("acceptable") or ()))
 
 
