@@ -67,29 +67,18 @@ def train_matcher(
     """Train the learned second opinion on risk and set its threshold on a held-apart file."""
     from importlib import resources
 
-    from referbot.domain import RiskLevel
-    from referbot.matching import Matcher
-    from referbot.matching.learned import MODEL_FILE, calibrate, calibrate_issues, example, train
-    from referbot.matching.vocabulary import taxonomy_labels
+    from referbot.matching.learned import MODEL_FILE
+    from referbot.matching.training import train_and_calibrate
 
-    rules = Matcher(learned=False)
     items = [item for path in corpus for item in _labelled_items(path, "train-matcher")]
-    model = train([example(rules.analyse(item["text"]), item) for item in items],
-                  {"corpus": sorted(p.name for p in corpus), "items": len(items), "validated_on": validate.name,
-                   "max_ask_rate": max_ask_rate}, taxonomy_labels())
-    held_apart = _labelled_items(validate, "train-matcher")
-    model = calibrate_issues(model, [(rules.analyse(i["text"]), {m.id for m in rules.find_issues(i["text"])},
-                                      set(i.get("issues") or ()), set(i.get("acceptable") or ())) for i in held_apart])
-    negatives = [i for i in held_apart if (i.get("risk") or "none") == "none" and not i.get("crisis")]
-    judged = [rules.assess_risk(i["text"]) for i in negatives]
-    silent = [model.opinion(rules.analyse(i["text"])) for i, risk in zip(negatives, judged)
-              if risk.level is RiskLevel.NONE and not risk.history]
-    flagged = sum(risk.level is not RiskLevel.NONE for risk in judged)
-    model = calibrate(model, silent, max(0, int(max_ask_rate * len(negatives)) - flagged))
+    trained = train_and_calibrate(items, _labelled_items(validate, "train-matcher"), max_ask_rate,
+                                  {"corpus": sorted(p.name for p in corpus), "items": len(items),
+                                   "validated_on": validate.name, "max_ask_rate": max_ask_rate})
+    model = trained.model
     target = out or Path(str(resources.files("referbot.matching") / "data" / MODEL_FILE))
     model.save(target)
     print(f"trained on {len(items)} texts; risk threshold {model.threshold:.3f} "
-          f"({flagged} of {len(negatives)} texts without risk already flagged by the rules); "
+          f"({trained.flagged} of {trained.negatives} texts without risk already flagged by the rules); "
           f"{len(model.issues)} issues, threshold {model.issue_threshold:.2f}; wrote {target}")
 
 
