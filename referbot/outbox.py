@@ -58,9 +58,19 @@ class OutboxWorker:
         claimed = await uninterrupted(self._claim(kinds))
         self._held.update(row.id for row in claimed)
         for row in claimed:
-            await self._deliver(row)
+            if await uninterrupted(self._renew(row.id)):
+                await self._deliver(row)
             self._held.discard(row.id)
         return len(claimed)
+
+    async def _renew(self, message_id: int) -> bool:
+        """The batch was claimed at once, but its rows are sent one after another (each may wait out a
+        30 s upstream timeout): the lease restarts for each row, and a row another worker took over
+        after the lease ran out is left to it instead of being sent twice."""
+        async with UnitOfWork(self.database) as uow:
+            renewed = await uow.outbox.renew(message_id, self.worker_id, self.clock(), self.lease)
+            await uow.commit()
+        return renewed
 
     async def release_held(self) -> None:
         """Give back claims a failed round left behind (the database went away between claiming and

@@ -162,6 +162,16 @@ class Outbox(_Repository):
             .execution_options(populate_existing=True))
         return list(rows.scalars())
 
+    async def renew(self, message_id: int, worker: str, now: datetime, lease: timedelta) -> bool:
+        """Extend `worker`'s claim on one row to `now + lease` just before it is sent; False when the
+        row was sent or claimed by another worker meanwhile (this worker's lease on it ran out while
+        earlier rows of its batch were being sent), so it must not be sent again."""
+        renewed = await self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker,
+                                        OutboxMessage.sent_at.is_(None))
+            .values(claimed_until=now + lease).returning(OutboxMessage.id))
+        return renewed.scalar_one_or_none() is not None
+
     async def release(self, ids: Sequence[int], worker: str) -> None:
         """Give back rows `worker` claimed but did not finish, so they are retried now, not after the
         lease. Each counts as an attempt: it may have been delivered, so the notifier checks first."""

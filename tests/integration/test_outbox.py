@@ -108,6 +108,34 @@ async def test_a_crashed_workers_claim_expires_and_the_row_comes_back(database, 
     assert await worker.run_once() == 1 and notifier.delivered == ["orphan"]
 
 
+class SlowNotifier(RecordingNotifier):
+    """Each send takes most of the lease (an upstream answering just inside its timeout), so a batch
+    outlasts the lease of its last rows; during the second send another worker takes what expired."""
+
+    def __init__(self, clock, lease: timedelta) -> None:
+        super().__init__()
+        self.clock, self.lease, self.meanwhile = clock, lease, None
+
+    async def deliver(self, envelope: Envelope) -> dict:
+        self.clock.advance(seconds=self.lease.total_seconds() * 0.6)
+        if self.meanwhile is not None and self.delivered:
+            other, self.meanwhile = self.meanwhile, None
+            await other.run_once()
+        return await super().deliver(envelope)
+
+
+async def test_a_slow_batch_never_sends_a_row_whose_lease_another_worker_took_over(database, clock) -> None:
+    await enqueue(database, clock, "first", "second", "third")
+    lease = timedelta(seconds=30)
+    notifier = SlowNotifier(clock, lease)
+    slow = OutboxWorker(database, [notifier], clock=clock, lease=lease, worker_id="slow")
+    notifier.meanwhile = OutboxWorker(database, [notifier], clock=clock, lease=lease, worker_id="other")
+    await slow.run_once()
+    assert sorted(notifier.delivered) == ["first", "second", "third"]  # each exactly once
+    async with UnitOfWork(database) as uow:
+        assert await uow.outbox.pending() == []
+
+
 async def test_kinds_nobody_delivers_wait_for_a_notifier(database, clock) -> None:
     await enqueue(database, clock, "nudge", kind=OutboxKind.NUDGE)
     assert await OutboxWorker(database, [RecordingNotifier()], clock=clock).run_once() == 0

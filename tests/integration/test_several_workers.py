@@ -89,7 +89,7 @@ async def test_a_worker_killed_mid_claim_loses_nothing_and_leadership_moves(data
                                                                              tmp_path: Path) -> None:
     keys = await enqueue_alerts(database, 40)
     log = tmp_path / "workers.log"
-    workers = start_workers(database_url, log, "--stall", keys[0], "--lease", "2")
+    workers = start_workers(database_url, log, "--stall", keys[0], "--lease", "3")
     try:
         await until(lambda: _true(bool(lines(log, "stalled"))), "a worker to stall mid-delivery")
         await until(lambda: _true(bool(lines(log, "leader"))), "a leader")
