@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, func, insert, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -122,3 +125,22 @@ async def test_upgrade_from_the_first_release_keeps_everything(empty_url: str, t
     assert rotated.returncode == 0, rotated.stderr
     doctor = await asyncio.to_thread(referbot, tmp_path, "doctor", **env)
     assert "✓ encryption: the key opens the client data stored in the database" in doctor.stdout
+
+
+def test_each_migration_file_is_named_after_its_revision_so_the_head_is_read_without_alembic() -> None:
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    assert all(Path(script.path).name.startswith(f"{script.revision}_") for script in scripts.walk_revisions())
+    assert scripts.get_current_head() == head_revision()
+
+
+async def test_a_current_database_starts_without_importing_alembic(tmp_path: Path) -> None:
+    """Alembic costs about 10 MB of every process's memory; a start on a current schema never needs it."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'referbot.db'}"
+    await asyncio.to_thread(command.upgrade, alembic_config(url), "head")
+    probe = ("import asyncio, sys\n"
+             "from referbot.store import Database\n"
+             f"asyncio.run(Database({url!r}).upgrade())\n"
+             "print(sorted(name for name in sys.modules if name.split('.')[0] == 'alembic'))\n")
+    started = await asyncio.to_thread(subprocess.run, [sys.executable, "-c", probe], capture_output=True, text=True)
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.strip() == "[]"
