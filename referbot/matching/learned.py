@@ -12,14 +12,17 @@ words that weighed most, so a person can see why the bot asked. In the same way 
 presenting issue the vocabulary did not find, at a lower score than any phrase.
 
 The weights ship as data/risk_model.json, made by `referbot train-matcher` (numpy, seconds);
-scoring is a sum of dictionary lookups, so a turn stays cheap.
+scoring is a sum of dictionary lookups, so a turn stays cheap. In memory and on disk every model's
+weights are one float32 array over a vocabulary the models share (see `PackedWeights`).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import math
-from collections.abc import Iterable, Sequence
+from array import array
+from collections.abc import Iterable, Mapping, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -65,18 +68,55 @@ class Linear:
     """A logistic model: a bias and a weight per feature name (absent names weigh nothing)."""
 
     bias: float
-    weights: dict[str, float]
+    weights: Mapping[str, float]
 
     def score(self, names: Iterable[str]) -> float:
         """Names must be distinct: a feature counts once however often the text says it."""
         return self.bias + sum(self.weights.get(name, 0.0) for name in names)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"bias": self.bias, "weights": self.weights}
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Linear":
-        return cls(float(data["bias"]), {str(k): float(v) for k, v in data["weights"].items()})
+class PackedWeights(Mapping[str, float]):
+    """One model's weights as a float32 array indexed by a vocabulary all the models share, with NaN
+    where this model has no weight. Every running process holds the model: as dictionaries of
+    Python floats its 28 × ~100k weights took 10 MB, packed they take about 1 MB."""
+
+    __slots__ = ("_index", "_values")
+
+    def __init__(self, index: Mapping[str, int], values: array) -> None:
+        self._index = index
+        self._values = values
+
+    def get(self, name: str, default: float | None = None) -> float | None:  # type: ignore[override]
+        position = self._index.get(name)
+        if position is None:
+            return default
+        value = self._values[position]
+        return default if value != value else value  # NaN: no weight in this model
+
+    def __getitem__(self, name: str) -> float:
+        value = self.get(name)
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, position in self._index.items() if self._values[position] == self._values[position])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def _pack(vocabulary: Sequence[str], model: Linear) -> dict[str, Any]:
+    values = array("f", (model.weights.get(name, math.nan) for name in vocabulary))
+    return {"bias": model.bias, "weights": base64.b64encode(values.tobytes()).decode("ascii")}
+
+
+def _unpack(index: Mapping[str, int], data: dict[str, Any]) -> Linear:
+    values = array("f")
+    values.frombytes(base64.b64decode(data["weights"]))
+    if len(values) != len(index):
+        raise ValueError(f"{MODEL_FILE}: a model has {len(values)} weights for {len(index)} features")
+    return Linear(float(data["bias"]), PackedWeights(index, values))
 
 
 @dataclass(frozen=True)
@@ -140,15 +180,20 @@ class RiskModel:
         return opinion is not None and opinion.probability >= self.threshold
 
     def to_dict(self) -> dict[str, Any]:
-        return {"threshold": self.threshold, "provenance": self.provenance, "risk": self.risk.to_dict(),
-                "kinds": {k: m.to_dict() for k, m in self.kinds.items()},
-                "issues": {k: m.to_dict() for k, m in self.issues.items()}, "issue_threshold": self.issue_threshold}
+        """The file's shape: the shared vocabulary, then each model's bias and packed weights."""
+        models = {"risk": self.risk, **{f"kind:{k}": m for k, m in self.kinds.items()},
+                  **{f"issue:{k}": m for k, m in self.issues.items()}}
+        vocabulary = sorted(set().union(*(m.weights.keys() for m in models.values())))
+        return {"threshold": self.threshold, "issue_threshold": self.issue_threshold, "provenance": self.provenance,
+                "vocabulary": vocabulary, "models": {name: _pack(vocabulary, m) for name, m in models.items()}}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RiskModel":
-        return cls(Linear.from_dict(data["risk"]), {k: Linear.from_dict(v) for k, v in data["kinds"].items()},
-                   float(data["threshold"]), dict(data.get("provenance", {})),
-                   {k: Linear.from_dict(v) for k, v in data.get("issues", {}).items()},
+        index = {name: position for position, name in enumerate(data["vocabulary"])}
+        models = {name: _unpack(index, packed) for name, packed in data["models"].items()}
+        return cls(models["risk"], {k: models[f"kind:{k}"] for k in KINDS}, float(data["threshold"]),
+                   dict(data.get("provenance", {})),
+                   {name.removeprefix("issue:"): m for name, m in models.items() if name.startswith("issue:")},
                    float(data.get("issue_threshold", 1.0)))
 
     def save(self, path: Path) -> None:

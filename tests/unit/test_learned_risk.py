@@ -145,3 +145,19 @@ def test_with_the_shipped_model_a_plain_crisis_stays_a_crisis() -> None:
                                     "she prefers a female therapist", "evenings after school if possible"])
 def test_everyday_answers_to_the_intake_questions_are_not_asked_about(answer: str) -> None:
     assert Matcher().assess_risk(answer).level is RiskLevel.NONE, answer
+
+
+def test_a_saved_model_loads_with_the_same_weights_and_no_others(tmp_path: Path) -> None:
+    """The file packs every model over one shared vocabulary; a weight one model lacks stays absent
+    in that model (not 0.0 or another model's weight), so evidence is only ever a weighing word."""
+    kinds = {k.value: Linear(0.0, {"s:knife": 0.7} if k is CrisisKind.OTHERS else {}) for k in CrisisKind}
+    saved = RiskModel(Linear(-1.5, {"s:rope": 2.25, "n:rope": -1.0}), kinds, 0.6, {"items": 3},
+                      {"anxiety": Linear(0.5, {"s:panic": 1.75})}, 0.85)
+    saved.save(tmp_path / "model.json")
+    loaded = RiskModel.from_dict(json.loads((tmp_path / "model.json").read_text()))
+    assert dict(loaded.risk.weights) == {"s:rope": 2.25, "n:rope": -1.0} and loaded.risk.bias == -1.5
+    assert dict(loaded.kinds["others"].weights) == {"s:knife": pytest.approx(0.7)}
+    assert "s:knife" not in loaded.risk.weights and loaded.risk.weights.get("s:panic", 0.0) == 0.0
+    assert dict(loaded.issues["anxiety"].weights) == {"s:panic": 1.75}
+    assert (loaded.threshold, loaded.issue_threshold, loaded.provenance) == (0.6, 0.85, {"items": 3})
+    assert loaded.risk.score({"s:rope", "s:panic"}) == pytest.approx(0.75)
