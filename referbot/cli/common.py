@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import json
 import os
@@ -36,7 +35,10 @@ def file_problem(problem: OSError) -> str:
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run a command's coroutine. Errors are caught by category (`referbot.errors`): configuration
     and storage problems mean referbot cannot start (exit 2); an unknown record or unusable input
-    is a one-line answer (exit 1). Never a traceback for something a therapist can fix."""
+    is a one-line answer (exit 1). Never a traceback for something a therapist can fix.
+    asyncio is imported here, not at the top: `referbot --help` need not pay for it."""
+    import asyncio
+
     from referbot.errors import BadRequest, ConfigError, NotFound, StorageError
 
     try:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 
@@ -53,6 +52,8 @@ def init(path: Path = typer.Argument(Path("practice.yaml"), help="Where to write
 
 
 def _zone(answer: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     try:
         ZoneInfo(answer.strip())
     except (ZoneInfoNotFoundError, ValueError):
