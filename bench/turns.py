@@ -33,7 +33,7 @@ from referbot.service import IntakeService
 from referbot.store import Database
 
 INTAKE = ["Dr. Maya Chen", "physician", "Riverside Clinic", "maya.chen@riverside.example", "T.", "29",
-          "panic attacks at work, not sleeping, low mood since the divorce", "skip", "individual", "either",
+          "panic attacks at work, not sleeping, low mood since the divorce", "no, none that I know of", "skip", "individual", "either",
           "skip", "routine", "private pay", "yes", "(312) 555-0142", "yes", "mornings are best", "send"]
 TURNS_PER_INTAKE = len(INTAKE) + 1
 

@@ -78,3 +78,15 @@ async def test_a_turn_that_waits_too_long_holds_then_answers_without_losing_the_
     async with UnitOfWork(database) as uow:
         saved = await uow.session.scalar(select(Conversation.answers).where(Conversation.user_id == "ann"))
     assert saved["referrer_name"] == "Dr. Ann Lee"
+
+
+async def test_the_benchmarks_intake_is_a_whole_referral(database: Database, profile, clock) -> None:
+    """`python -m bench` prices intake turns with bench.turns.INTAKE: if the intake gains a step, the
+    benchmark must not go on measuring 'please pick one of the options' re-asks."""
+    from bench.turns import INTAKE, TURNS_PER_INTAKE, intake_turn
+
+    turn = intake_turn(IntakeService(database, profile, load_flow(), KeywordAssessor(), clock))
+    outcomes = [await turn("bench-referrer", step) for step in range(TURNS_PER_INTAKE)]
+    assert all(not o.replies[0].text.startswith("Please pick") for o in outcomes), [o.step for o in outcomes]
+    assert outcomes[-1].state is ConversationStatus.DONE and outcomes[-1].referral_id
+    assert outcomes[-2].step != outcomes[-1].step and INTAKE[-1] == "send"
