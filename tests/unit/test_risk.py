@@ -129,6 +129,24 @@ def test_history_is_recorded_not_alarmed_on(matcher: Matcher, past: str, present
     assert matcher.assess_risk(present).level is RiskLevel.CRISIS, present
 
 
+@pytest.mark.parametrize(("text", "kind"), [
+    ("Boy aged 9 told his teacher his dad hits him with a belt when he gets home", CrisisKind.FROM_OTHERS),
+    ("woman aged 44 has not eaten or drunk anything for three days, barely conscious", CrisisKind.MEDICAL),
+    ("Mum of two aged 31 says she has pills saved up and plans to take them Friday", CrisisKind.SELF),
+])
+def test_an_age_that_describes_the_person_now_is_not_history(matcher: Matcher, text: str, kind: CrisisKind) -> None:
+    """Referrals open "boy aged 9", "father aged 78": only an age tied to an event ("abused aged 7",
+    "attempted suicide aged 15") puts what the clause says in the past."""
+    _crisis(matcher, text, kind)
+
+
+@pytest.mark.parametrize("text", ["self harmed from 13 to 16, none since, now 25 and doing well",
+                                  "was raped aged 19, now 35, nightmares"])
+def test_a_span_of_ages_and_an_age_tied_to_an_event_are_history(matcher: Matcher, text: str) -> None:
+    risk = matcher.assess_risk(text)
+    assert risk.level is RiskLevel.NONE and risk.history, (text, risk)
+
+
 @pytest.mark.parametrize("text", [
     "Pt denies SI, HI, AVH.",
     "no thoughts of ending her life, no self harm, mainly exhausted",
