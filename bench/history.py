@@ -44,7 +44,7 @@ GENERATE = [
     """INSERT INTO referrals (id, source_id, channel, referrer_user_id, client_name, client_age, presenting_issues,
                             issues, consent_to_contact, consent_to_update, answers, verdict, fit, crisis, status,
                             created_at, updated_at, first_contact_at)
-       SELECT g, CASE WHEN g % 33 = 0 THEN NULL ELSE 1 + (g * 7919) % :sources END,
+       SELECT g, CASE WHEN g % 33 = 0 THEN NULL ELSE 1 + ((g::bigint * 7919) % :sources)::int END,
               (ARRAY['telegram','slack','web','console'])[1 + g % 4], 'u' || g, 'Client ' || g, 18 + g % 60,
               'low mood and panic at work', '[{"id": "anxiety", "score": 90.0, "evidence": "panic"}]'::json,
               g % 3 <> 0, g % 5 = 0, '{}'::json,
