@@ -16,7 +16,7 @@ import typer
 METAVARS = {"since": "DATE", "as_of": "DATE", "limit": "N", "days": "N", "months": "N", "chart": "FILE.png",
             "output": "FILE", "period": "PERIOD", "kind": "KIND"}
 #: Commands for developers and operators, kept out of the therapist's `referbot --help`.
-DEVELOPER_COMMANDS = ("match", "eval-matcher", "train-matcher", "db")
+DEVELOPER_COMMANDS = ("match", "eval-matcher", "train-matcher", "protect-words", "db")
 
 # Plain help (rich_markup_mode=None): flags read `--json`, not `--json <bool>`.
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None,

@@ -1,4 +1,4 @@
-"""`referbot match` and `referbot eval-matcher`: the matcher from the command line.
+"""`referbot match`, `eval-matcher`, `train-matcher` and `protect-words`: the matcher from the command line.
 
 This is also the acceptance interface, so the JSON shapes are fixed. Imports stay light (no
 database or chat libraries) so a batch of hundreds of texts runs in well under a few seconds.
@@ -18,6 +18,7 @@ def register(app: typer.Typer) -> None:
     app.command("match")(match)
     app.command("eval-matcher")(eval_matcher)
     app.command("train-matcher")(train_matcher)
+    app.command("protect-words")(protect_words)
 
 
 def match(
@@ -80,6 +81,38 @@ def train_matcher(
     print(f"trained on {len(items)} texts; risk threshold {model.threshold:.3f} "
           f"({trained.flagged} of {trained.negatives} texts without risk already flagged by the rules); "
           f"{len(model.issues)} issues, threshold {model.issue_threshold:.2f}; wrote {target}")
+
+
+_PROTECTED_HEADER = """\
+# Real English words one typo away from a vocabulary or crisis word, so never "corrected" into it
+# ("artistic" is not "autistic", "attached" is not "attacked", "handover" is not "hangover").
+# Made by `referbot protect-words /usr/share/dict/american-english-large
+# /usr/share/dict/british-english-large` (Debian's wamerican-large and wbritish-large: referrers
+# write both): run it again whenever the vocabulary or the crisis patterns gain a word.
+"""
+
+
+def protect_words(
+    word_lists: Annotated[list[Path], typer.Argument(help="English word lists, one word per line (e.g. /usr/share/dict/*-english-large).")],
+    out: Annotated[Optional[Path], typer.Option("--out", help="Where to write the list (default: the shipped one).")] = None,
+) -> None:
+    """List the real words the typo corrector would turn into another word, so it never does."""
+    from importlib import resources
+
+    from referbot.cli.common import fail, file_problem
+    from referbot.matching import unprotected_corrector
+    from referbot.matching.lexicon import words_to_protect
+
+    candidates: set[str] = set()
+    for word_list in word_lists:
+        try:
+            candidates.update(word_list.read_text(encoding="utf-8", errors="replace").split())
+        except OSError as problem:
+            fail(file_problem(problem), 1)
+    protected = words_to_protect(unprotected_corrector(), candidates)
+    target = out or Path(str(resources.files("referbot.matching") / "data" / "protected_words.txt"))
+    target.write_text(_PROTECTED_HEADER + "".join(f"{word}\n" for word in protected), encoding="utf-8")
+    print(f"{len(protected)} of {len(candidates)} words protected; wrote {target}")
 
 
 def _matcher(profile_path: Path | None) -> Any:

@@ -47,6 +47,13 @@ class _Reading(NamedTuple):
     dismissed: bool  # wording of risk was seen and judged away by its context
 
 
+def unprotected_corrector() -> TokenCorrector:
+    """The typo corrector over the shipped vocabulary with no word protected: what
+    `words_to_protect` tries real words against."""
+    rules = context_rules()
+    return TokenCorrector(build_vocabulary(None, rules).words() | RiskDetector.words(), ())
+
+
 class Matcher:
     def __init__(self, profile: Profile | None = None, *, lookup: Lookup = rapidfuzz_lookup,
                  cache_size: int = 50_000, learned: bool = True) -> None:

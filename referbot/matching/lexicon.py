@@ -62,3 +62,12 @@ class TokenCorrector:
         if len(self._cache) < self._cache_size:
             self._cache[word] = result
         return result
+
+
+def words_to_protect(corrector: TokenCorrector, candidates: Iterable[str]) -> list[str]:
+    """The real words `corrector` (built without protection) would turn into a vocabulary word of
+    another root. `data/protected_words.txt` is this list over an English word list; it goes stale
+    whenever the vocabulary grows, since a new clinical word has new neighbours ("hangover" put
+    "handover" at risk), so `referbot protect-words` regenerates it."""
+    words = {w for w in candidates if w.isalpha() and w.islower()}
+    return sorted(w for w in words if stem(corrector.correct(w)[0]) != stem(w))

@@ -161,3 +161,20 @@ def test_a_saved_model_loads_with_the_same_weights_and_no_others(tmp_path: Path)
     assert dict(loaded.issues["anxiety"].weights) == {"s:panic": 1.75}
     assert (loaded.threshold, loaded.issue_threshold, loaded.provenance) == (0.6, 0.85, {"items": 3})
     assert loaded.risk.score({"s:rope", "s:panic"}) == pytest.approx(0.75)
+
+
+def test_protect_words_lists_real_words_the_corrector_would_change(tmp_path: Path) -> None:
+    words, out = tmp_path / "words", tmp_path / "protected.txt"
+    words.write_text("handover\nartistic\ngarden\ndepression\nHandover\nit's\n")
+    result = CliRunner().invoke(app, ["protect-words", str(words), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    listed = [line for line in out.read_text().splitlines() if not line.startswith("#")]
+    assert listed == ["artistic", "handover"]  # not 'garden' (no neighbour), not 'depression' (itself)
+    missing = CliRunner().invoke(app, ["protect-words", str(tmp_path / "nope")])
+    assert missing.exit_code == 1 and "nope" in missing.output and "Traceback" not in missing.output
+
+
+def test_the_shipped_protection_keeps_real_words_real() -> None:
+    matcher = Matcher()
+    for word in ("handover", "artistic", "infected"):
+        assert matcher.analyse(f"the {word} was fine").words[1] == word
