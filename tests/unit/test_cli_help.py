@@ -45,7 +45,7 @@ def test_developer_commands_are_apart_from_the_therapists(capsys: pytest.Capture
     listed = main.split("Commands:")[1].split("Developer commands")[0]
     for name in DEVELOPER_COMMANDS:
         assert f"  {name} " not in listed
-    assert "Developer commands (not listed above): match, eval-matcher, train-matcher, db" in " ".join(main.split())
+    assert "Developer commands (not listed above): match, eval-matcher, train-matcher, protect-words, db" in " ".join(main.split())
     for name in ("init", "check", "referrals", "sources", "nudges", "stats"):
         assert f"  {name} " in listed
     assert "--since DATE" in help_text(("referrals", "list"), capsys)
