@@ -79,6 +79,28 @@ def test_idioms_and_others_deaths_are_not_risk(matcher: Matcher, text: str) -> N
     assert not {"suicidal_ideation", "self_harm"} & ids(matcher, text)
 
 
+@pytest.mark.parametrize(("text", "absent", "present"), [
+    ("a couple of months of low mood", "relationship_issues", "depression"),
+    ("she came out of hospital last week, anxious", "lgbtq_identity", "anxiety"),
+    ("told him to crack on with the job, stressed", "substance_use", "stress_burnout"),
+    ("hair loss from chemo, low mood", "grief_loss", "chronic_illness_pain"),
+    ("attended ED twice this month with panic", "eating_disorders", "anxiety"),
+    ("the kids will be the death of me, so anxious", "grief_loss", "anxiety"),
+])
+def test_a_word_in_its_everyday_sense_is_not_the_issue(matcher: Matcher, text: str, absent: str, present: str) -> None:
+    """'couple of', 'came out of', 'crack on', 'hair loss', 'attended ED' (the emergency department),
+    'the death of me': the issue's word, another sense."""
+    found = ids(matcher, text)
+    assert absent not in found and present in found, (text, found)
+
+
+@pytest.mark.parametrize(("text", "issue"), [("came out as gay to his parents", "lgbtq_identity"),
+                                             ("smoking crack daily", "substance_use"),
+                                             ("binge eating and purging, ED for years", "eating_disorders")])
+def test_the_issue_sense_still_counts(matcher: Matcher, text: str, issue: str) -> None:
+    assert issue in ids(matcher, text)
+
+
 def test_several_issues_in_one_text(matcher: Matcher) -> None:
     found = ids(matcher, "CFO, ADHD dx last yr, sleeping 5 hrs a night, wife threatening divorce, burnt out")
     assert {"adhd", "sleep_insomnia", "relationship_issues", "stress_burnout"} <= found
