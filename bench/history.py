@@ -70,7 +70,7 @@ GENERATE = [
        FROM referrals WHERE source_id IS NOT NULL AND consent_to_update AND id % 10 <> 5
                         AND status IN ('became_client','not_a_fit','referred_out','no_response','declined_by_client')
        UNION ALL
-       SELECT 1 + (g * 104729) % :sources, (ARRAY['check_in','referred_back','event'])[1 + g % 3], NULL, 'bench',
+       SELECT 1 + ((g::bigint * 104729) % :sources)::int, (ARRAY['check_in','referred_back','event'])[1 + g % 3], NULL, 'bench',
               :now - (g % 3650) * interval '1 day'
        FROM generate_series(1, :referrals / 10) g""",
     """INSERT INTO nudges (key, kind, source_id, referral_id, due_at, state, snoozes, notified_at, text, draft,
