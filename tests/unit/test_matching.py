@@ -101,6 +101,21 @@ def test_the_issue_sense_still_counts(matcher: Matcher, text: str, issue: str) -
     assert issue in ids(matcher, text)
 
 
+@pytest.mark.parametrize(("text", "issue"), [
+    ("parents put a lot of pressure on him over grades", "family_parenting"),
+    ("single dad of two, completely overwhelmed since the move", "family_parenting"),
+    ("nine year old struggling since his parents split up", "family_parenting"),
+    ("had a huge row with her mum last night", "family_parenting"),
+    ("since the chemo ended she lives in fear of it coming back", "anxiety"),
+])
+def test_family_and_fear_concepts_in_everyday_words(matcher: Matcher, text: str, issue: str) -> None:
+    assert issue in ids(matcher, text), text
+
+
+def test_in_a_row_is_not_a_row(matcher: Matcher) -> None:
+    assert "family_parenting" not in ids(matcher, "his dad says he skipped school three days in a row")
+
+
 def test_several_issues_in_one_text(matcher: Matcher) -> None:
     found = ids(matcher, "CFO, ADHD dx last yr, sleeping 5 hrs a night, wife threatening divorce, burnt out")
     assert {"adhd", "sleep_insomnia", "relationship_issues", "stress_burnout"} <= found
