@@ -58,6 +58,22 @@ def features(analysis: Analysis) -> list[Feature]:
     return found
 
 
+# Words that carry a text's weight without saying anything by themselves: a therapist reading why the
+# bot asked should see "rope" or "goodbye", never "he" or "said", even when those weighed most.
+_UNTELLING = frozenset({"he", "she", "they", "i", "we", "you", "it", "hes", "shes", "im", "his", "her", "him",
+                        "them", "me", "my", "our", "their", "said", "say", "says", "saying", "told", "tell",
+                        "tells", "what", "that", "this", "is", "was", "be", "been", "has", "have", "had", "and",
+                        "the", "a", "an", "to", "of", "for", "in", "on", "at", "with", "about", "some", "or",
+                        "not", "do", "does", "did", "get", "got", "can", "will", "would", "want", "wants",
+                        "going", "just", "so", "really"})
+
+
+def _telling(feature: Feature) -> bool:
+    """Whether a feature names something a person would recognise as a reason (see `_UNTELLING`)."""
+    words = feature.name[2:].split()
+    return not all(word in _UNTELLING for word in words)
+
+
 def _readable_features(analysis: Analysis) -> list[Feature]:
     """The features of a text long enough to be a description (see MIN_WORDS), else none."""
     return features(analysis) if len(analysis.words) >= MIN_WORDS else []
@@ -160,7 +176,7 @@ class RiskModel:
             if probability >= self.issue_threshold:
                 weighed = [f for f in found if model.weights.get(f.name, 0.0) > 0]
                 if weighed:
-                    strongest = max(weighed, key=lambda f: model.weights[f.name])
+                    strongest = max(weighed, key=lambda f: (_telling(f), model.weights[f.name]))
                     opinions.append(IssueOpinion(issue_id, probability, strongest.first, strongest.last))
         return opinions
 
@@ -173,7 +189,7 @@ class RiskModel:
         names = {f.name for f in found}
         probability = _sigmoid(self.risk.score(names))
         kind = max(self.kinds, key=lambda k: self.kinds[k].score(names))
-        strongest = max(known, key=lambda f: self.risk.weights[f.name])
+        strongest = max(known, key=lambda f: (_telling(f), self.risk.weights[f.name]))
         return LearnedOpinion(probability, CrisisKind(kind), strongest.first, strongest.last)
 
     def asks(self, opinion: LearnedOpinion | None) -> bool:

@@ -82,6 +82,15 @@ def test_the_learned_opinion_only_ever_asks(rules: Matcher) -> None:
     assert risk.level is RiskLevel.ASK and risk.evidence == "garden"
 
 
+def test_the_evidence_is_a_word_that_tells_not_the_heaviest_pronoun(rules: Matcher) -> None:
+    """A therapist reads why the bot asked: "shed", not "he", even when "he" weighed more."""
+    weighs = RiskModel(Linear(10.0, {"s:he": 3.0, "s:said": 2.5, "b:he said": 2.0, "s:shed": 0.5, "s:garden": 0.1}),
+                       {k.value: Linear(0.0, {}) for k in CrisisKind}, 0.5, {})
+    matcher = Matcher(learned=False)
+    matcher._model = weighs
+    assert matcher.assess_risk("he said he spends hours in the shed").evidence == "shed"
+
+
 def test_history_the_rules_recognised_is_not_overruled(rules: Matcher) -> None:
     always = RiskModel(Linear(10.0, {"s:overdose": 0.1}), {k.value: Linear(0.0, {}) for k in CrisisKind}, 0.5, {})
     matcher = Matcher(learned=False)
