@@ -1,6 +1,7 @@
 """The service layer: one path for every message from every channel, one transaction per message.
 
-`IntakeService.handle(inbound)` deduplicates the delivery, loads and locks the conversation, runs
+`IntakeService.handle(inbound)` deduplicates the delivery, loads and locks the conversation (or takes
+back the row it wrote last, checked by version: `referbot.store.recent`), runs
 the engine, saves the state, stores the referral or crisis it produced, and enqueues the alerts —
 all committed together, or none of it. Adapters only translate to and from `Inbound` / `Outcome`.
 """
@@ -12,6 +13,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from referbot.admission import DEFERRED, Admission, Late
@@ -25,6 +27,7 @@ from referbot.ports import Assessor
 from referbot.profile import Profile
 from referbot.store import Database, UnitOfWork
 from referbot.store.models import Conversation, Referral, Source
+from referbot.store.recent import RecentConversations
 
 Clock = Callable[[], datetime]
 
@@ -96,6 +99,8 @@ class IntakeService:
         self.clock = clock
         self.engine = Engine(flow.for_practice(profile.practice.name), assessor.assess_risk,
                              lambda kind: crisis_message(profile, kind, alerting))
+        #: Rows this service committed last: a referrer's next turn skips reading its row.
+        self.recent = RecentConversations()
         #: Called after a commit that enqueued an alert, so the outbox worker delivers it at once.
         self.on_alert: Callable[[], None] = lambda: None
         #: Called with every handled event and its outcome (metrics count intakes and crises here).
@@ -136,7 +141,9 @@ class IntakeService:
             if inbound.event_id is not None and not await uow.events.record_first(inbound.channel, inbound.event_id,
                                                                                   now):
                 return Outcome([], None, ConversationStatus.ASKING, duplicate=True)
-            conversation = await uow.conversations.get_for_update(inbound.channel, inbound.user_id)
+            written = self.recent.take(inbound.channel, inbound.user_id)
+            conversation = (await uow.conversations.adopt(written) if written is not None
+                            else await uow.conversations.get_for_update(inbound.channel, inbound.user_id))
             turn = await self._turn(uow, conversation, inbound)
             if conversation is None:
                 conversation = Conversation(channel=inbound.channel, user_id=inbound.user_id, flow=self.engine.flow.id,
@@ -159,6 +166,7 @@ class IntakeService:
             if turn.submitted:  # (after a crisis stop the intake may go on, so its answers stay)
                 self._forget_answers(conversation)
             await uow.commit()
+            self.recent.keep(conversation)
             if conversation.referral_id is not None and (turn.submitted or turn.crisis is not None):
                 self.on_alert()
             asking = turn.state.status is ConversationStatus.ASKING
@@ -189,7 +197,10 @@ class IntakeService:
         return source.name, {k: v for k, v in known.items() if v is not None or k == "referrer_organisation"}
 
     def _save_state(self, conversation: Conversation, state: ConversationState, now: datetime) -> None:
+        """Every turn writes the row, even when nothing in it changed, so its version is always
+        checked: a turn on a row taken from `recent` never answers from a state someone replaced."""
         conversation.state = state.to_dict()
+        flag_modified(conversation, "state")
         conversation.answers = dict(state.answers)
         conversation.step = state.step
         conversation.status = state.status.value

@@ -47,6 +47,11 @@ class Conversations(_Repository):
                  .with_for_update())
         return (await self.session.execute(query)).scalar_one_or_none()
 
+    async def adopt(self, written: Conversation) -> Conversation:
+        """A row this process committed (see `referbot.store.recent`), taken into this transaction
+        without reading it. Its next UPDATE is checked against the version it was written at."""
+        return await self.session.merge(written, load=False)
+
     def add(self, conversation: Conversation) -> None:
         self.session.add(conversation)
 

@@ -198,3 +198,62 @@ async def test_referring_out_records_the_status_and_a_referred_back_contact_toge
         colleague = await uow.sources.by_name("Lakeshore Eating Disorder Center")
         touches = await uow.touchpoints.for_source(colleague.id)
     assert [(t.kind, t.referral_id) for t in touches] == [("referred_back", done.referral_id)]
+
+
+async def test_a_row_another_worker_moved_on_is_read_afresh_not_answered_from_memory(database, profile, clock) -> None:
+    """Two workers share the database; the referrer's messages reach one, then the other, then the
+    first again. The first's remembered row is stale: its turn is retried from the database, so
+    the answer fits the intake as it really stands and nothing either worker took is lost."""
+    first, second = (IntakeService(database, profile, load_flow(), KeywordAssessor(), clock) for _ in range(2))
+    await first.handle(Inbound("console", "ann"))
+    await say(first, "ann", "Dr. Ann Lee")
+    moved = await say(second, "ann", "physician")  # the other worker answers the role step
+    assert moved.step == "referrer_organisation"
+    assert len(first.recent) == 1  # still holds the row as it wrote it, one version behind
+    outcome = await say(first, "ann", "Lakeview Family Medicine")
+    assert outcome.step == "referrer_contact"  # answered on the fresh row, not the stale one
+    await say(first, "ann", *ANSWERS[3:])
+    done = await say(second, "ann", "send")
+    async with UnitOfWork(database) as uow:
+        referral = await uow.referrals.get(done.referral_id)
+    assert referral.answers["referrer_role"] == "physician"
+    assert referral.answers["referrer_organisation"] == "Lakeview Family Medicine"
+
+
+async def test_a_row_erased_since_it_was_written_starts_a_new_intake(service: IntakeService, database, clock) -> None:
+    from sqlalchemy import delete
+
+    from referbot.store.models import Conversation
+
+    await service.handle(Inbound("console", "cy"))
+    await say(service, "cy", "Dr. Cy Park")
+    async with UnitOfWork(database) as uow:  # `forget` or retention, in another process or this one
+        await uow.session.execute(delete(Conversation).where(Conversation.user_id == "cy"))
+        await uow.commit()
+    outcome = await say(service, "cy", "physician")
+    assert outcome.state is ConversationStatus.ASKING and outcome.started and outcome.step == "referrer_name"
+
+
+async def test_a_turn_that_fails_leaves_nothing_remembered(service: IntakeService, monkeypatch) -> None:
+    await service.handle(Inbound("console", "di"))
+    assert len(service.recent) == 1
+
+    async def broken(*_args, **_kwargs):
+        raise RuntimeError("the engine fell over")
+
+    monkeypatch.setattr(service, "_turn", broken)
+    with pytest.raises(RuntimeError):
+        await say(service, "di", "Dr. Di Moss")
+    assert len(service.recent) == 0
+    monkeypatch.undo()
+    assert (await say(service, "di", "Dr. Di Moss")).step == "referrer_role"  # read afresh, nothing lost
+
+
+def test_remembered_rows_are_bounded() -> None:
+    from referbot.store.models import Conversation
+    from referbot.store.recent import RecentConversations
+
+    recent = RecentConversations(size=3)
+    for user in "abcd":
+        recent.keep(Conversation(channel="web", user_id=user))
+    assert len(recent) == 3 and recent.take("web", "a") is None and recent.take("web", "d") is not None
