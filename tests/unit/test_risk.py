@@ -188,3 +188,32 @@ def test_risk_is_also_a_presenting_issue(matcher: Matcher) -> None:
     assert "depression" in {m.id for m in matcher.find_issues("she's had enough of everything")}
     threatened = {m.id for m in matcher.find_issues("her ex threatened to kill her")}
     assert "trauma_ptsd" in threatened and "anger_management" not in threatened
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    # a corrosive is a weapon; aimed at a bare "her", the client is the one in danger
+    ("he says he is coming back tonight with acid for her face", CrisisKind.FROM_OTHERS),
+    ("said he is coming back with a knife to sort out the supervisor", CrisisKind.OTHERS),
+    ("threatened to take the children away and end it for all of them before she gets custody", CrisisKind.FROM_OTHERS),
+    ("someone has my intimate video and says it goes to my family tonight unless i pay", CrisisKind.FROM_OTHERS),
+])
+def test_threats_by_means_by_family_and_by_extortion(matcher: Matcher, text: str, kind: CrisisKind) -> None:
+    _crisis(matcher, text, kind)
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("been taking ghb every couple of hours for weeks and has just run out", CrisisKind.MEDICAL),
+    ("my cousin cyaan tek it no more, him seh him tired", CrisisKind.SELF),
+    ("texted me from the bridge, standing on the bridge right now", CrisisKind.SELF),
+])
+def test_withdrawal_that_kills_dialect_and_a_height_now_are_asked_about(matcher: Matcher, text: str,
+                                                                        kind: CrisisKind) -> None:
+    risk = matcher.assess_risk(text)
+    assert risk.level is not RiskLevel.NONE and risk.kind is kind, (text, risk)
+
+
+@pytest.mark.parametrize("text", ["the plumber is coming back with a hammer drill tomorrow, she is stressed",
+                                  "came back from hunting with his rifle, low mood since the divorce",
+                                  "he quit benzos under his gp two years ago and is doing well"])
+def test_everyday_returns_and_past_withdrawal_are_not_crises(matcher: Matcher, text: str) -> None:
+    assert matcher.assess_risk(text).level is not RiskLevel.CRISIS, text
