@@ -217,3 +217,14 @@ def test_withdrawal_that_kills_dialect_and_a_height_now_are_asked_about(matcher:
                                   "he quit benzos under his gp two years ago and is doing well"])
 def test_everyday_returns_and_past_withdrawal_are_not_crises(matcher: Matcher, text: str) -> None:
     assert matcher.assess_risk(text).level is not RiskLevel.CRISIS, text
+
+
+@pytest.mark.parametrize("text", ["she has been purging after every meal and her heart keeps skipping and racing",
+                                  "laxatives every day for a month, fainted twice this week"])
+def test_purging_with_the_heart_or_fainting_is_a_medical_crisis(matcher: Matcher, text: str) -> None:
+    _crisis(matcher, text, CrisisKind.MEDICAL)
+
+
+def test_being_sick_once_is_not_purging(matcher: Matcher) -> None:
+    assert matcher.assess_risk("she threw up after the rollercoaster and nearly passed out lol").level \
+        is not RiskLevel.CRISIS
