@@ -228,3 +228,17 @@ def test_purging_with_the_heart_or_fainting_is_a_medical_crisis(matcher: Matcher
 def test_being_sick_once_is_not_purging(matcher: Matcher) -> None:
     assert matcher.assess_risk("she threw up after the rollercoaster and nearly passed out lol").level \
         is not RiskLevel.CRISIS
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("bought a hose for the exhaust today, i dont think i will change my mind", CrisisKind.SELF),
+    ("elevated, driving at 120mph 'to see if God wants me alive', stopped lithium", CrisisKind.SELF),
+    ("my uncle who i stay with has been coming inside my room at night since i was 14, now im 17", CrisisKind.FROM_OTHERS),
+])
+def test_a_method_made_ready_death_dared_and_a_relative_at_night(matcher: Matcher, text: str, kind: CrisisKind) -> None:
+    _crisis(matcher, text, kind)
+
+
+def test_a_hose_and_an_exhaust_in_a_garage_are_not_a_method(matcher: Matcher) -> None:
+    assert matcher.assess_risk("cleaned the exhaust and fitted a new hose on the radiator, stressed at work").level \
+        is RiskLevel.NONE
