@@ -242,3 +242,9 @@ def test_a_method_made_ready_death_dared_and_a_relative_at_night(matcher: Matche
 def test_a_hose_and_an_exhaust_in_a_garage_are_not_a_method(matcher: Matcher) -> None:
     assert matcher.assess_risk("cleaned the exhaust and fitted a new hose on the radiator, stressed at work").level \
         is RiskLevel.NONE
+
+
+def test_the_speakers_own_joking_threat_is_not_abuse_from_someone_else(matcher: Matcher) -> None:
+    joke = "swear if my boss books one more 8am meeting ill strangle him with his lanyard haha, im burnt out"
+    assert matcher.assess_risk(joke).level is not RiskLevel.CRISIS
+    _crisis(matcher, "he chokes her when he drinks", CrisisKind.FROM_OTHERS)
