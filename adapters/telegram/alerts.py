@@ -18,6 +18,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter
 
 from adapters.telegram.nudges import nudge_messages
+from adapters.telegram.reach import flood_wait
 from adapters.telegram.render import Outgoing
 from referbot.alerts import Alert
 from referbot.desk import Desk
@@ -85,7 +86,7 @@ class TelegramAlerts:
                                                         reply_markup=message.markup)
                     sent.append({"chat_id": chat_id, "message_id": reply.message_id})
             except RetryAfter as problem:  # the rate limiter already waited and retried; the outbox takes over
-                raise RetryLater(f"Telegram flood control: {problem}", after=_seconds(problem)) from problem
+                raise RetryLater(f"Telegram flood control: {problem}", after=flood_wait(problem)) from problem
             except (Forbidden, BadRequest) as problem:
                 log.warning("telegram: staff chat %s unreachable: %s", chat_id, problem)
                 unreachable[str(chat_id)] = str(problem)
@@ -93,7 +94,3 @@ class TelegramAlerts:
             raise RetryLater(f"no staff chat reachable: {unreachable}")
         return {"messages": sent, "unreachable": unreachable}
 
-
-def _seconds(problem: RetryAfter) -> float:
-    wait = problem.retry_after
-    return wait if isinstance(wait, (int, float)) else wait.total_seconds()

@@ -7,6 +7,7 @@ from typing import Any, Callable
 from telegram import Bot
 from telegram.error import RetryAfter
 
+from adapters.telegram.reach import flood_wait
 from referbot.ports import RetryLater
 
 
@@ -21,7 +22,5 @@ class TelegramNoteSender:
         try:
             sent = await self.bot.send_message(int(to), text)  # plain text: nothing to escape
         except RetryAfter as problem:
-            wait = problem.retry_after
-            raise RetryLater(f"Telegram flood control: {problem}",
-                             after=wait if isinstance(wait, (int, float)) else wait.total_seconds()) from problem
+            raise RetryLater(f"Telegram flood control: {problem}", after=flood_wait(problem)) from problem
         return {"chat_id": int(to), "message_id": sent.message_id}

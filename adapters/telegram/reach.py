@@ -29,15 +29,19 @@ def explain(problem: TelegramError, api_url: str, token: str) -> SettingsError |
     if isinstance(problem, InvalidToken):
         return SettingsError(REJECTED)
     if isinstance(problem, RetryAfter):
-        return RetryLater(f"Telegram asks to wait {problem.retry_after} s", _seconds(problem.retry_after))
+        wait = flood_wait(problem)
+        return RetryLater(f"Telegram asks to wait {wait:g} s", wait)
     if isinstance(problem, NetworkError):  # includes TimedOut and Telegram's 5xx answers
         cause = problem.__cause__ or problem
         return RetryLater(f"cannot reach Telegram at {api_host(api_url)} ({_words(cause, token)})")
     return RetryLater(f"Telegram answered: {_words(problem, token)}")
 
 
-def _seconds(retry_after: object) -> float:
-    return float(getattr(retry_after, "total_seconds", lambda: retry_after)())
+def flood_wait(problem: RetryAfter) -> float:
+    """Seconds Telegram's flood control asks to wait: python-telegram-bot gives an int today and a
+    timedelta in its next major version; every sender in this channel reads it here."""
+    wait = problem.retry_after
+    return float(wait.total_seconds() if hasattr(wait, "total_seconds") else wait)
 
 
 def _words(cause: BaseException, token: str) -> str:

@@ -186,3 +186,14 @@ def test_rate_limit_is_a_sliding_window_per_key() -> None:
     limit = RateLimit(2, window=60)
     assert [limit.allow("a", now=t) for t in (0, 1, 2)] == [True, True, False]
     assert limit.allow("b", now=2) and limit.allow("a", now=60.5)
+
+
+def test_flood_control_waits_read_as_seconds_whichever_type_telegram_gives() -> None:
+    from datetime import timedelta
+
+    from telegram.error import RetryAfter
+
+    from adapters.telegram.reach import flood_wait
+
+    assert flood_wait(RetryAfter(7)) == 7.0
+    assert flood_wait(RetryAfter(timedelta(seconds=2.5))) == 2.5
