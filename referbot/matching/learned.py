@@ -109,6 +109,10 @@ class PackedWeights(Mapping[str, float]):
         value = self._values[position]
         return default if value != value else value  # NaN: no weight in this model
 
+    def __contains__(self, name: object) -> bool:
+        """Asked for every feature of every answer: a lookup, not Mapping's raise-and-catch KeyError."""
+        return isinstance(name, str) and self.get(name) is not None
+
     def __getitem__(self, name: str) -> float:
         value = self.get(name)
         if value is None:

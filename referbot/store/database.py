@@ -137,8 +137,8 @@ class Database:
         return 1 if self.is_sqlite else self.pool_size
 
     async def upgrade(self) -> None:
-        """Bring the schema to the newest migration; alembic is imported only when there is one to run."""
-        await self.reach()
+        """Bring the schema to the newest migration; alembic is imported only when there is one to run.
+        `revision` connects first, so an unreachable database is its one-line DatabaseError."""
         try:
             if await self.revision() == head_revision():
                 return
