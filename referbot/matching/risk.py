@@ -56,6 +56,7 @@ class Family:
     fear: bool
     accident: bool
     sport: bool
+    intrusive: bool
     threatened_issue: str | None  # set for threats: the issue when the client is the one threatened
 
 
@@ -87,6 +88,8 @@ class RiskDetector:
         self._play = re.compile(data["context"]["play"])
         self._earnest = re.compile(data["context"]["earnest"])
         self._sport = re.compile(data["context"]["sport"])
+        self._thought = re.compile(data["context"]["thought"])
+        self._abhorrent = re.compile(data["context"]["abhorrent"])
         self._household_threat = re.compile(rf"\b(?:{macros['household_threat']})$")
 
     @staticmethod
@@ -116,6 +119,7 @@ class RiskDetector:
                     dismissed = True
                 else:
                     level = self._in_jest(family, level, analysis, first, last)
+                    level = self._abhorred(family, level, analysis, first, last)
                     kind, issue = self._who(family, level, analysis, first, last)
                     found.append(Finding(family, level, kind, first, last, self._historical(analysis, first, past), issue))
         return found, dismissed
@@ -158,6 +162,17 @@ class RiskDetector:
             return RiskLevel.ASK
         return level
 
+    def _abhorred(self, family: Family, level: RiskLevel, analysis: Analysis, first: int, last: int) -> RiskLevel:
+        """A thought of harm the person abhors ("thoughts about stabbing my girlfriend ... they horrify
+        me, I avoid the kitchen") is how OCD's intrusive thoughts are told: asked about, not alarmed on,
+        since the same words without the horror are intent."""
+        if not family.intrusive or level is not RiskLevel.CRISIS:
+            return level
+        told_as_thought = self._thought.search(" ".join(analysis.words[max(0, first - 4):last + 1]))
+        if told_as_thought and self._abhorrent.search(analysis.joined) and not self._earnest.search(analysis.joined):
+            return RiskLevel.ASK
+        return level
+
     def _said_in_jest(self, sentence: str) -> bool:
         return bool(self._rules.joking.search(sentence)) and not self._earnest.search(sentence)
 
@@ -191,7 +206,7 @@ def _family(name: str, entry: dict[str, Any], macros: dict[str, str], slots: dic
     return Family(name, CrisisKind(entry["kind"]), entry.get("issue"), entry.get("ask_issue"), joined("crisis"), joined("ask"), joined("past"),
                   tuple(tuple(slots[s] for s in concept) for concept in entry.get("concepts", [])),
                   tuple(whole_word(p) for p in entry.get("abbreviations", [])),
-                  *(bool(entry.get(flag)) for flag in ("jest", "fear", "accident", "sport")),
+                  *(bool(entry.get(flag)) for flag in ("jest", "fear", "accident", "sport", "intrusive")),
                   entry.get("threatened_issue"))
 
 

@@ -248,3 +248,33 @@ def test_the_speakers_own_joking_threat_is_not_abuse_from_someone_else(matcher: 
     joke = "swear if my boss books one more 8am meeting ill strangle him with his lanyard haha, im burnt out"
     assert matcher.assess_risk(joke).level is not RiskLevel.CRISIS
     _crisis(matcher, "he chokes her when he drinks", CrisisKind.FROM_OTHERS)
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("burned my arm with a lighter again and now it is blistered and still bleeding through the plaster", CrisisKind.SELF),
+    ("she says she wants to vanish for good and has written the kids' routines down for her mum", CrisisKind.SELF),
+    ("her ex has been standing outside the school gate every afternoon this week", CrisisKind.FROM_OTHERS),
+    ("he text her saying he will chop her into pieces if she goes to the police", CrisisKind.FROM_OTHERS),
+    ("mi baby fada seh him a go chop mi up", CrisisKind.FROM_OTHERS),
+])
+def test_a_wound_that_will_not_stop_leaving_for_good_a_watcher_and_a_threat_in_dialect(
+        matcher: Matcher, text: str, kind: CrisisKind) -> None:
+    _crisis(matcher, text, kind)
+
+
+@pytest.mark.parametrize("text", [
+    "sliced my thumb on the mandoline while cooking and it would not stop bleeding, stressed about work",
+    "my coach is going to kill me when he sees I skipped leg day again, feel like a failure",
+    "my dad is honestly going to kill me when he finds out I failed the test",
+    "he yells I'm going to kill you at his teammates on Fortnite every night, otherwise he's a sweet kid",
+    "still grieving my cousin's fatal overdose two summers ago",
+])
+def test_mishaps_hyperbole_games_and_someone_elses_death_do_not_alarm(matcher: Matcher, text: str) -> None:
+    assert matcher.assess_risk(text).level is not RiskLevel.CRISIS
+
+
+def test_a_harm_thought_the_person_abhors_is_asked_about_and_intent_is_not(matcher: Matcher) -> None:
+    abhorred = "new mum keeps having thoughts of smothering the baby, they disgust her and she avoids being alone with him"
+    intended = "keeps having thoughts of smothering the baby and says he deserves it"
+    assert matcher.assess_risk(abhorred).level is RiskLevel.ASK
+    assert matcher.assess_risk(intended).level is RiskLevel.CRISIS
