@@ -278,3 +278,24 @@ def test_a_harm_thought_the_person_abhors_is_asked_about_and_intent_is_not(match
     intended = "keeps having thoughts of smothering the baby and says he deserves it"
     assert matcher.assess_risk(abhorred).level is RiskLevel.ASK
     assert matcher.assess_risk(intended).level is RiskLevel.CRISIS
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("she dropped two pills at the festival and is now overheating and not making sense, mates are scared", CrisisKind.MEDICAL),
+    ("Pt 23M, says just black coffee for 5 days, BMI falling, lightheaded", CrisisKind.MEDICAL),
+    ("her brother-in-law poured petrol by the back door and told her it would be a shame if the house caught fire",
+     CrisisKind.FROM_OTHERS),
+])
+def test_a_drug_and_the_body_in_danger_a_water_fast_and_a_fire_threatened_as_an_accident(
+        matcher: Matcher, text: str, kind: CrisisKind) -> None:
+    _crisis(matcher, text, kind)
+
+
+def test_dowry_harassment_is_asked_about(matcher: Matcher) -> None:
+    risk = matcher.assess_risk("her in-laws keep taunting her about the dowry and she cries every night")
+    assert (risk.level, risk.kind) == (RiskLevel.ASK, CrisisKind.FROM_OTHERS)
+
+
+def test_the_fear_of_harming_by_mistake_is_not_a_threat(matcher: Matcher) -> None:
+    worry = "pharmacist, checks every label five times, sure an error of mine will kill someone one day"
+    assert matcher.assess_risk(worry).level is RiskLevel.NONE
