@@ -299,3 +299,22 @@ def test_dowry_harassment_is_asked_about(matcher: Matcher) -> None:
 def test_the_fear_of_harming_by_mistake_is_not_a_threat(matcher: Matcher) -> None:
     worry = "pharmacist, checks every label five times, sure an error of mine will kill someone one day"
     assert matcher.assess_risk(worry).level is RiskLevel.NONE
+
+
+@pytest.mark.parametrize("text", [
+    "vet had to shoot the old sheepdog after the accident, my son is not coping and is withdrawn",
+    "he wants to shoot his shot with a colleague but gets tongue-tied, very low confidence",
+    "i recheck the taps and the plugs for an hour, nobody is in danger but i cant stop",
+    "my nan will literally murder me if I miss Sunday dinner again, anyway work has been stressful",
+    "binged on crisps and hate myself for it, eating is all over the place",
+    "saw a documentary where a man poisons his whole family and now cannot stop checking the locks",
+    "dad is in intensive care after a car accident, I can't focus at uni",
+    "ready to quit this time, cutting down weed from daily, sleep is poor",
+])
+def test_animals_idioms_self_hatred_films_accidents_and_quitting_are_not_asked_about(matcher: Matcher,
+                                                                                     text: str) -> None:
+    assert matcher.assess_risk(text).level is RiskLevel.NONE
+
+
+def test_a_threat_to_a_person_near_an_animal_is_still_asked_about(matcher: Matcher) -> None:
+    assert matcher.assess_risk("says he will shoot the neighbour over the dog barking").level is not RiskLevel.NONE
