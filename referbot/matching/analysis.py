@@ -28,6 +28,9 @@ class ContextRules:
     negation_cues: frozenset[str]
     negation_pairs: frozenset[tuple[str, str]]
     post_negations: frozenset[str]
+    asked: re.Pattern[str]
+    answers_no: frozenset[str]
+    answer_words: frozenset[str]
     scope_breakers: frozenset[str]
     scope_breaker_pairs: frozenset[tuple[str, str]]
     new_subjects: frozenset[str]
@@ -185,6 +188,23 @@ def is_negated(analysis: Analysis, first: int, last: int, rules: ContextRules) -
             break
         if analysis.words[j] in rules.post_negations:
             return True
+    return _answered_no(analysis, first, last, rules)
+
+
+def _answered_no(analysis: Analysis, first: int, last: int, rules: ContextRules) -> bool:
+    """A screening question reported with its answer: "asked if she was thinking of hurting herself
+    and she said no". Only an answer that comes first counts, so "asked if he wanted to die and he
+    said yes, no plan" stays a finding."""
+    start = first
+    while start > 0 and analysis.tokens[start].brk != "hard":
+        start -= 1
+    if not rules.asked.search(" ".join(analysis.words[start:first])):
+        return False
+    for j in range(last + 1, len(analysis.words)):
+        if analysis.tokens[j].brk == "hard" and j > last + 1:
+            return False
+        if analysis.words[j] not in rules.answer_words:
+            return analysis.words[j] in rules.answers_no
     return False
 
 

@@ -318,3 +318,29 @@ def test_animals_idioms_self_hatred_films_accidents_and_quitting_are_not_asked_a
 
 def test_a_threat_to_a_person_near_an_animal_is_still_asked_about(matcher: Matcher) -> None:
     assert matcher.assess_risk("says he will shoot the neighbour over the dog barking").level is not RiskLevel.NONE
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("he drank sniper last night after the exam results, vomiting now", CrisisKind.MEDICAL),
+    ("keeps insecticide hidden in her wardrobe and says the family will finally be at peace from her", CrisisKind.SELF),
+    ("told his brothers you lot will be better off when I'm not around", CrisisKind.SELF),
+])
+def test_a_household_poison_and_a_family_at_peace_without_them(matcher: Matcher, text: str, kind: CrisisKind) -> None:
+    _crisis(matcher, text, kind)
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    ("the nurse asked whether he had thought about ending his life and he firmly said no, just exhausted", RiskLevel.NONE),
+    ("I asked if she wanted to kill herself. She said no, she wants help with sleep", RiskLevel.NONE),
+    ("asked him if he was thinking of killing himself and he said yes, no plan yet", RiskLevel.CRISIS),
+])
+def test_a_screening_question_reported_with_its_answer(matcher: Matcher, text: str, level: RiskLevel) -> None:
+    assert matcher.assess_risk(text).level is level
+
+
+@pytest.mark.parametrize("text", [
+    "had dark suicidal thoughts in second year of uni, they have not come back since the counselling, now just procrastinating",
+    "dairy farmer with a rifle licence for vermin, low since the herd was sold, denies any thoughts of ending it",
+])
+def test_a_past_year_of_study_and_a_licensed_farm_gun_are_not_asked_about(matcher: Matcher, text: str) -> None:
+    assert matcher.assess_risk(text).level is RiskLevel.NONE
