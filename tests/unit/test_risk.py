@@ -344,3 +344,21 @@ def test_a_screening_question_reported_with_its_answer(matcher: Matcher, text: s
 ])
 def test_a_past_year_of_study_and_a_licensed_farm_gun_are_not_asked_about(matcher: Matcher, text: str) -> None:
     assert matcher.assess_risk(text).level is RiskLevel.NONE
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("her boyfriend pressed a cushion over her face during the row on Sunday, she laughed it off", CrisisKind.FROM_OTHERS),
+    ("after the eviction he texted the landlord 'you'll find out what happens to your family'", CrisisKind.OTHERS),
+])
+def test_smothering_by_someone_close_and_a_veiled_threat_to_a_family(matcher: Matcher, text: str,
+                                                                     kind: CrisisKind) -> None:
+    _crisis(matcher, text, kind)
+
+
+def test_knowing_where_someone_lives_in_a_grievance_is_asked_about(matcher: Matcher) -> None:
+    risk = matcher.assess_risk("sacked last week, keeps telling people he knows where the manager parks")
+    assert (risk.level, risk.kind) == (RiskLevel.ASK, CrisisKind.OTHERS)
+
+
+def test_skin_picking_to_bleeding_is_asked_about_not_alarmed_on(matcher: Matcher) -> None:
+    assert matcher.assess_risk("picks at her cuticles until they bleed during exams").level is RiskLevel.ASK
