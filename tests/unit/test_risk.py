@@ -362,3 +362,17 @@ def test_knowing_where_someone_lives_in_a_grievance_is_asked_about(matcher: Matc
 
 def test_skin_picking_to_bleeding_is_asked_about_not_alarmed_on(matcher: Matcher) -> None:
     assert matcher.assess_risk("picks at her cuticles until they bleed during exams").level is RiskLevel.ASK
+
+
+@pytest.mark.parametrize("text", [
+    "says the court can keep the kids from him but nobody will ever find them and end it for the lot of them",
+    "a Year 11 pupil posted that he has made a homemade bomb and the sixth form block is first",
+])
+def test_an_act_after_a_negated_clause_and_an_explosive_made(matcher: Matcher, text: str) -> None:
+    assert matcher.assess_risk(text).level is RiskLevel.CRISIS
+
+
+@pytest.mark.parametrize("text", ["made a bath bomb with her niece, anxious about her driving test",
+                                  "there was a bomb scare at the station and he has panicked on trains since"])
+def test_bath_bombs_and_bomb_scares_are_not_threats(matcher: Matcher, text: str) -> None:
+    assert matcher.assess_risk(text).level is not RiskLevel.CRISIS
