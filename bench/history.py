@@ -6,7 +6,8 @@ seconds rather than an hour of ORM inserts. Its shape: ten years of referrals; s
 a `referral_received` touchpoint per referral with a source, a `thanked` one for most, an
 `update_sent` for most closed referrals whose client agreed to updates, check-ins and referrals
 back in proportion; thank-you and close-the-loop nudges already acted on where no such contact was
-logged.
+logged; and each source's latest activity (`Source.last_touch_at` and the others), computed from
+all that as migration 0008 does.
 
 Timed (median of the runs after a first, materialising one): `due_nudges` — what the nudger
 computes every tick — on this history, where no periodic nudge was ever acted on so nearly every
@@ -17,6 +18,7 @@ the time at the largest size over the time at a tenth of it (linear would be 10)
 
 from __future__ import annotations
 
+import importlib
 import statistics
 import time
 from datetime import datetime, timezone
@@ -85,6 +87,9 @@ GENERATE = [
        FROM referrals WHERE source_id IS NOT NULL AND consent_to_update AND id % 10 = 5
                         AND status IN ('became_client','not_a_fit','referred_out','no_response','declined_by_client')""",
 ]
+#: History written straight into the tables bypasses the writes that keep each source's latest
+#: activity, so it is computed afterwards as the migration that added it does.
+BACKFILL = importlib.import_module("referbot.migrations.versions.0008_source_activity").BACKFILL
 RESEQUENCE = ["SELECT setval(pg_get_serial_sequence('sources', 'id'), (SELECT max(id) FROM sources))",
               "SELECT setval(pg_get_serial_sequence('referrals', 'id'), (SELECT max(id) FROM referrals))",
               "ANALYZE"]
@@ -97,7 +102,7 @@ async def generate(database: Database, referrals: int) -> None:
             typed = (statement.replace(":now", "CAST(:now AS timestamptz)")
                      .replace(":referrals", "CAST(:referrals AS integer)").replace(":sources", "CAST(:sources AS integer)"))
             await connection.execute(text(typed), params)
-        for statement in RESEQUENCE:
+        for statement in [BACKFILL, *RESEQUENCE]:
             await connection.execute(text(statement))
 
 

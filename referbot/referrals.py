@@ -212,14 +212,18 @@ async def edit_referral(database: Database, profile: Profile, assessor: Assessor
 
 
 async def _move_to_source(uow: UnitOfWork, profile: Profile, referral: Referral, name: str) -> tuple[str | None, str]:
+    """Credit the referral, and the contact of its arrival, to another source; both sources' latest
+    activity is read again from their history (the one left behind may now be quieter)."""
     target = await find_source(uow, name)
     old = referral.source.name if referral.source else None
+    moved_from = referral.source_id
     touch = select(Touchpoint).where(Touchpoint.referral_id == referral.id,
                                      Touchpoint.kind == TouchpointKind.REFERRAL_RECEIVED.value)
     for touchpoint in (await uow.session.execute(touch)).scalars():
         touchpoint.source_id = target.id
     referral.source_id = target.id
     referral.source = target
+    await uow.sources.recompute_activity([target.id] + ([moved_from] if moved_from is not None else []))
     return old, target.name
 
 

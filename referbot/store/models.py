@@ -79,6 +79,15 @@ class Source(Base):
     #: apart from the sources who refer to the practice.
     colleague: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
+    #: The source's latest activity, so the nudger and the stats pick the sources where something
+    #: can be due from these columns instead of looking up each source's history: the latest
+    #: touchpoint of any kind, of the kinds they look up, and the latest referral. Kept by
+    #: `Touchpoints.add`, `Referrals.add` and the moves of referrals between sources.
+    last_touch_at: Mapped[datetime | None]
+    last_thanked_at: Mapped[datetime | None]
+    last_referred_back_at: Mapped[datetime | None]
+    last_update_sent_at: Mapped[datetime | None]
+    last_referral_at: Mapped[datetime | None]
 
     identities: Mapped[list["SourceIdentity"]] = relationship(back_populates="source", lazy="selectin")
     aliases: Mapped[list["SourceAlias"]] = relationship(lazy="selectin", order_by="SourceAlias.id")

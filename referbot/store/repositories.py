@@ -11,7 +11,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any, Sequence
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import case, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from referbot.domain import OutboxKind, ReferralStatus, SourceType, TouchpointKind
 from referbot.store.models import (Conversation, OutboxMessage, ProcessedEvent, Referral, ReferralEvent, Source,
                                    SourceAlias, SourceIdentity, Touchpoint)
+
+#: The source's column keeping its latest touchpoint of a kind the nudger or the stats ask about.
+LAST_TOUCH_OF_KIND = {TouchpointKind.THANKED: Source.last_thanked_at,
+                      TouchpointKind.REFERRED_BACK: Source.last_referred_back_at,
+                      TouchpointKind.UPDATE_SENT: Source.last_update_sent_at}
 
 
 class _Repository:
@@ -106,6 +111,42 @@ class Sources(_Repository):
             existing.source_id = source.id
         await self.session.flush()
 
+    async def raise_activity(self, source_id: int, at: datetime, *columns: Any) -> None:
+        """Move the source's activity `columns` (see `Source.last_touch_at`) up to `at`, never down."""
+        await self._update(source_id, {column: _raised(column, at) for column in columns})
+
+    async def recompute_activity(self, source_ids: Sequence[int]) -> None:
+        """Set the activity columns of these sources from their history: after referrals or
+        touchpoints moved between sources, the latest activity of one may be older than its column says.
+
+        The rows are locked first (in id order, so two moves never wait on each other in a circle),
+        so the history is read after every writer that already raised them has committed; a writer
+        that raises them later waits for this transaction and raises on top of it."""
+        await self.session.flush()
+        ids = sorted(set(source_ids))
+        await self.session.execute(select(Source.id).where(Source.id.in_(ids)).order_by(Source.id).with_for_update())
+        latest_touch = select(func.max(Touchpoint.at)).where(Touchpoint.source_id == Source.id)
+        values: dict[Any, Any] = {
+            Source.last_touch_at: latest_touch.scalar_subquery(),
+            Source.last_referral_at: select(func.max(Referral.created_at)).where(Referral.source_id == Source.id)
+            .scalar_subquery(),
+            **{column: latest_touch.where(Touchpoint.kind == kind.value).scalar_subquery()
+               for kind, column in LAST_TOUCH_OF_KIND.items()}}
+        await self.session.execute(update(Source).where(Source.id.in_(ids)).values(values)
+                                   .execution_options(synchronize_session=False))
+
+    async def _update(self, source_id: int, values: dict[Any, Any]) -> None:
+        """One UPDATE of the source's row, comparing in SQL under its row lock, so concurrent writers
+        of the same source end with the latest instants whatever order they commit in. The ORM
+        object is not refreshed: nothing reads these columns through it."""
+        await self.session.execute(update(Source).where(Source.id == source_id).values(values)
+                                   .execution_options(synchronize_session=False))
+
+
+def _raised(column: Any, at: datetime) -> Any:
+    """`column` moved up to `at`, never down: a back-dated contact leaves a later one standing."""
+    return case((or_(column.is_(None), column < at), literal(at, column.type)), else_=column)
+
 
 class Referrals(_Repository):
     async def get(self, referral_id: int) -> Referral | None:
@@ -118,20 +159,27 @@ class Referrals(_Repository):
         return (await self.session.execute(query)).scalars().all()
 
     async def add(self, referral: Referral, *, by: str) -> Referral:
+        """Store a new referral with its first event, and raise its source's latest referral."""
         self.session.add(referral)
         await self.session.flush()
         self.session.add(ReferralEvent(referral_id=referral.id, status=referral.status, by=by,
                                        at=referral.created_at))
+        if referral.source_id is not None:
+            await Sources(self.session).raise_activity(referral.source_id, referral.created_at,
+                                                       Source.last_referral_at)
         return referral
 
 
 class Touchpoints(_Repository):
     async def add(self, source: Source, kind: TouchpointKind, *, at: datetime, note: str | None = None,
                   referral_id: int | None = None, by: str | None = None) -> Touchpoint:
+        """Store a contact with a source, and raise the source's latest contact (of this kind)."""
         touchpoint = Touchpoint(source_id=source.id, kind=kind.value, note=note, referral_id=referral_id,
                                 by=by, at=at)
         self.session.add(touchpoint)
         await self.session.flush()
+        of_kind = [LAST_TOUCH_OF_KIND[kind]] if kind in LAST_TOUCH_OF_KIND else []
+        await Sources(self.session).raise_activity(source.id, at, Source.last_touch_at, *of_kind)
         return touchpoint
 
     async def for_source(self, source_id: int) -> Sequence[Touchpoint]:
