@@ -113,28 +113,25 @@ class SourceRow:
     good_fit_clients: int  # good fit AND became a client: what "top sources" are ranked by
     contacted: int = 0  # reached contacted or a later stage
     consult_booked: int = 0  # reached consult_booked or a later stage
+    organisation: str | None = None  # to roll the figures up per organisation (a school, a clinic)
 
 
 async def per_source(session: AsyncSession, base: Subquery) -> list[SourceRow]:
     """Every figure that needs a referral's furthest funnel stage, per source, in one pass over
     `base`: the per-referral aggregate (referrals joined to their status history) is the costly
     part of the stats, so it is computed once and the funnel and per-type counts are summed from
-    these rows."""
+    these rows. Each row carries its source's organisation too, read in the same join rather than
+    for every source there is."""
     good = base.c.verdict == GOOD_FIT
     client = base.c.reached >= BECAME_CLIENT_RANK
-    query = (select(base.c.source_id, Source.name, Source.type, func.count(), _count_when(good),
+    query = (select(base.c.source_id, Source.name, Source.type, Source.organisation, func.count(), _count_when(good),
                     _count_when(client), _count_when(and_(good, client)), _count_when(base.c.reached >= 1),
                     _count_when(base.c.reached >= 2))
              .select_from(base).outerjoin(Source, Source.id == base.c.source_id)
-             .group_by(base.c.source_id, Source.name, Source.type))
-    rows = [SourceRow(sid, name, kind, *(int(n) for n in counts))
-            for sid, name, kind, *counts in (await session.execute(query)).all()]
+             .group_by(base.c.source_id, Source.name, Source.type, Source.organisation))
+    rows = [SourceRow(sid, name, kind, *(int(n) for n in counts), organisation=organisation)
+            for sid, name, kind, organisation, *counts in (await session.execute(query)).all()]
     return sorted(rows, key=lambda r: (-r.referrals, r.name is None, r.name or "", r.source_id or 0))
-
-
-async def organisations(session: AsyncSession) -> dict[int, str | None]:
-    """Each source's organisation, to roll the per-source figures up (a school, a clinic)."""
-    return dict((await session.execute(select(Source.id, Source.organisation))).all())
 
 
 def funnel_counts(rows: list[SourceRow]) -> list[int]:
@@ -189,22 +186,26 @@ async def thanks_owed(session: AsyncSession, now: datetime) -> list[OwedRow]:
 def thanks_owed_query(now: datetime) -> Select[Any]:
     """Sources with a referral (up to `now`) that no `thanked` touchpoint followed, oldest first.
 
-    A referral is owed a thank-you when it arrived after its source's last thank-you, so per source
-    the last thank-you is one index lookup (touchpoints by source, kind, time) and the owed
-    referrals one range of referrals by (source, created_at): the work grows with what is owed,
-    not with all history."""
+    A referral is owed a thank-you when it arrived after its source's last thank-you (up to `now`).
+    The sources that can owe one are picked from the activity each source row keeps
+    (`Source.last_referral_at`, `Source.last_thanked_at`): those whose last referral came after
+    their last thank-you, and those thanked after `now` (a report for an earlier `now`), whose last
+    thank-you up to `now` the column does not tell. For just those, the last thank-you up to `now`
+    is one index lookup (touchpoints by source, kind, time) and the owed referrals one range of
+    referrals by (source, created_at), counted in one join: the work grows with what is owed, not
+    with all history."""
     last_thanked = (select(func.max(Touchpoint.at))
                     .where(Touchpoint.source_id == Source.id, Touchpoint.kind == TouchpointKind.THANKED.value,
                            Touchpoint.at <= now).scalar_subquery())
-    sources = select(Source.id, Source.name, Source.type,
-                     func.coalesce(last_thanked, NEVER).label("thanked")).subquery("thanked")
+    may_owe = or_(Source.last_referral_at > func.coalesce(Source.last_thanked_at, NEVER), Source.last_thanked_at > now)
+    # OFFSET 0 keeps PostgreSQL from flattening the subquery and looking up the last thank-you per referral.
+    sources = (select(Source.id, Source.name, Source.type, func.coalesce(last_thanked, NEVER).label("thanked"))
+               .where(may_owe).offset(0).subquery("thanked"))
+    since = func.min(Referral.created_at).label("since")
     owed = and_(Referral.source_id == sources.c.id, Referral.created_at > sources.c.thanked, Referral.created_at <= now)
-    per_source = (select(sources.c.id, sources.c.name, sources.c.type,
-                         select(func.count()).where(owed).scalar_subquery().label("referrals"),
-                         select(func.min(Referral.created_at)).where(owed).scalar_subquery().label("since"))
-                  .subquery("owed"))
-    return (select(per_source).where(per_source.c.referrals > 0)
-            .order_by(per_source.c.since, per_source.c.name, per_source.c.id))
+    return (select(sources.c.id, sources.c.name, sources.c.type, func.count().label("referrals"), since)
+            .select_from(sources).join(Referral, owed).group_by(sources.c.id, sources.c.name, sources.c.type)
+            .order_by(since, sources.c.name, sources.c.id))
 
 
 async def referred_back(session: AsyncSession, window: Window) -> dict[int, tuple[str, str, int]]:
