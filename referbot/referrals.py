@@ -66,7 +66,8 @@ async def record_change(uow: UnitOfWork, referral: Referral, *, by: str, now: da
                         status: ReferralStatus | None = None, field: str | None = None, old: Any = None,
                         new: Any = None, note: str | None = None, forced: bool = False) -> None:
     """Write down one change of a referral (a new status, or a field's old and new value), and audit
-    it: the only place referral changes are recorded."""
+    it: the only place referral changes are recorded. Its source is told, since a change (an
+    outcome, consent to updates, a move) can make one of the referral's nudges due again."""
     action, what = (AuditAction.STATUS_CHANGE, status.value) if status is not None else (AuditAction.CORRECTION, field)
     record(uow, by, action, f"referral:{referral.id}:{what}", by.partition(":")[0], now)
     if status is not None:
@@ -77,6 +78,8 @@ async def record_change(uow: UnitOfWork, referral: Referral, *, by: str, now: da
     uow.session.add(ReferralEvent(referral_id=referral.id, status=referral.status, by=by, note=note, at=now,
                                   field=field, old_value=_text(old), new_value=_text(new), forced=forced))
     await uow.session.flush()
+    if referral.source_id is not None:
+        await uow.sources.referral_changed(referral.source_id, referral.created_at)
 
 
 def _text(value: Any) -> str | None:

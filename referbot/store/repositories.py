@@ -17,8 +17,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referbot.domain import OutboxKind, ReferralStatus, SourceType, TouchpointKind
-from referbot.store.models import (Conversation, OutboxMessage, ProcessedEvent, Referral, ReferralEvent, Source,
-                                   SourceAlias, SourceIdentity, Touchpoint)
+from referbot.store.models import (ENDED_ANCHOR, SETTLED_THROUGH, Conversation, OutboxMessage, ProcessedEvent, Referral,
+                                   ReferralEvent, Source, SourceAlias, SourceIdentity, Touchpoint)
 
 #: The source's column keeping its latest touchpoint of a kind the nudger or the stats ask about.
 LAST_TOUCH_OF_KIND = {TouchpointKind.THANKED: Source.last_thanked_at,
@@ -115,9 +115,29 @@ class Sources(_Repository):
         """Move the source's activity `columns` (see `Source.last_touch_at`) up to `at`, never down."""
         await self._update(source_id, {column: _raised(column, at) for column in columns})
 
+    async def referral_changed(self, source_id: int, arrived: datetime, *, new: bool = False) -> None:
+        """A referral of the source, arrived at `arrived`, is `new`, changed, or lost its nudges: its
+        nudges may be due again, so the instants up to which the source's referrals are settled go
+        back to before it (the nudger looks at it again) and the change is counted (a tick that read
+        the source before it writes nothing). A new one raises the source's latest referral too."""
+        before = arrived - timedelta(microseconds=1)
+        values: dict[Any, Any] = {column: case((column >= arrived, literal(before, column.type)), else_=column)
+                                  for column in SETTLED_THROUGH.values()}
+        values[Source.story_revision] = Source.story_revision + 1
+        if new:
+            values[Source.last_referral_at] = _raised(Source.last_referral_at, arrived)
+        await self._update(source_id, values)
+
+    async def forget_ended(self, source_id: int) -> None:
+        """The source's periodic nudges were erased: what the nudger remembers of those that ended
+        no longer holds (they may come back), and a tick that read them before writes nothing."""
+        await self._update(source_id, {**{column: None for column in ENDED_ANCHOR.values()},
+                                       Source.story_revision: Source.story_revision + 1})
+
     async def recompute_activity(self, source_ids: Sequence[int]) -> None:
-        """Set the activity columns of these sources from their history: after referrals or
-        touchpoints moved between sources, the latest activity of one may be older than its column says.
+        """Set the activity columns of these sources from their history, and have the nudger look at
+        all their referrals again: after referrals or touchpoints moved between sources, the latest
+        activity of one may be older than its column says, and the other has referrals it never saw.
 
         The rows are locked first (in id order, so two moves never wait on each other in a circle),
         so the history is read after every writer that already raised them has committed; a writer
@@ -131,7 +151,9 @@ class Sources(_Repository):
             Source.last_referral_at: select(func.max(Referral.created_at)).where(Referral.source_id == Source.id)
             .scalar_subquery(),
             **{column: latest_touch.where(Touchpoint.kind == kind.value).scalar_subquery()
-               for kind, column in LAST_TOUCH_OF_KIND.items()}}
+               for kind, column in LAST_TOUCH_OF_KIND.items()},
+            **{column: None for column in SETTLED_THROUGH.values()},
+            Source.story_revision: Source.story_revision + 1}
         await self.session.execute(update(Source).where(Source.id.in_(ids)).values(values)
                                    .execution_options(synchronize_session=False))
 
@@ -159,14 +181,13 @@ class Referrals(_Repository):
         return (await self.session.execute(query)).scalars().all()
 
     async def add(self, referral: Referral, *, by: str) -> Referral:
-        """Store a new referral with its first event, and raise its source's latest referral."""
+        """Store a new referral with its first event, and tell its source (`Sources.referral_changed`)."""
         self.session.add(referral)
         await self.session.flush()
         self.session.add(ReferralEvent(referral_id=referral.id, status=referral.status, by=by,
                                        at=referral.created_at))
         if referral.source_id is not None:
-            await Sources(self.session).raise_activity(referral.source_id, referral.created_at,
-                                                       Source.last_referral_at)
+            await Sources(self.session).referral_changed(referral.source_id, referral.created_at, new=True)
         return referral
 
 
