@@ -9,7 +9,8 @@ back in proportion; thank-you and close-the-loop nudges already acted on where n
 logged; and each source's latest activity (`Source.last_touch_at` and the others), computed from
 all that as migration 0008 does.
 
-Timed (median of the runs after a first, materialising one): `due_nudges` — what the nudger
+Timed (median of the runs after a first one, which materialises what is due and remembers what
+ended): `due_nudges` — what the nudger
 computes every tick — on this history, where no periodic nudge was ever acted on so nearly every
 source has one due, and again once the practice has dealt with everything due (the steady tick);
 and `compute_stats` for the last 30 days and for all time. Growth per 10x is

@@ -4,7 +4,9 @@ No database, no clock: `candidates(facts, profile, horizon)` says which nudges a
 `horizon`, each with a key naming the fact it is about. A key only exists while its fact holds —
 a logged thank-you, a first contact or a new touchpoint makes the matching candidate disappear, so
 a reminder never nags about contact already made. Periodic rules put their anchor in the key
-(`stay_in_touch:source:4:2026-03-02`), so the next period is a new nudge rather than a resurrected one.
+(`stay_in_touch:source:4:2026-03-02`), so the next period is a new nudge rather than a resurrected one;
+the candidate carries that anchor too, so the nudger can remember on the source which period's
+nudge ended (`referbot.nudges.scope`).
 
 When each rule is due:
 - thank_source: the opening of the `after_business_days`-th working day after the referral arrived,
@@ -23,7 +25,7 @@ When each rule is due:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from functools import cached_property
 from typing import Iterator
 
@@ -34,6 +36,8 @@ from referbot.profile import Profile
 #: Statuses that end a referral: the referrer can be told how it went.
 CLOSING_STATUSES = frozenset({ReferralStatus.BECAME_CLIENT, ReferralStatus.NOT_A_FIT, ReferralStatus.REFERRED_OUT,
                               ReferralStatus.DECLINED_BY_CLIENT, ReferralStatus.NO_RESPONSE})
+#: Before any record: the anchor of the reciprocity period of a source never referred back to.
+NEVER = datetime(1900, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,8 @@ class Candidate:
     due_at: datetime
     source_id: int | None
     referral_id: int | None = None
+    #: A periodic nudge's anchor, the instant its key names by date; None for a referral's nudge.
+    anchor: datetime | None = None
 
 
 def candidates(facts: PracticeFacts, profile: Profile, horizon: datetime) -> list[Candidate]:
@@ -155,15 +161,16 @@ def _for_source(source: SourceFacts, profile: Profile) -> Iterator[Candidate]:
         last = source.last_touch()
         anchor = last.at if last is not None else source.created_at
         yield Candidate(f"stay_in_touch:{key}:{local_date(anchor, hours)}", NudgeKind.STAY_IN_TOUCH,
-                        stay_in_touch_due(anchor, source.type, source.tier, profile), source.id)
+                        stay_in_touch_due(anchor, source.type, source.tier, profile), source.id, anchor=anchor)
     if rules.reciprocity.enabled:
         back = source.last_touch(TouchpointKind.REFERRED_BACK)
         since = [r for r in source.referrals if back is None or r.created_at > back.at]
         if len(since) >= rules.reciprocity.referrals:
             period = local_date(back.at, hours) if back is not None else "never"
             yield Candidate(f"reciprocity:{key}:{period}", NudgeKind.RECIPROCITY,
-                            since[rules.reciprocity.referrals - 1].created_at, source.id)
+                            since[rules.reciprocity.referrals - 1].created_at, source.id,
+                            anchor=back.at if back is not None else NEVER)
     if rules.lapsed_source.enabled and len(source.referrals) >= rules.lapsed_source.min_referrals:
         last_referral = source.referrals[-1].created_at
         yield Candidate(f"lapsed_source:{key}:{local_date(last_referral, hours)}", NudgeKind.LAPSED_SOURCE,
-                        lapsed_source_due(last_referral, profile), source.id)
+                        lapsed_source_due(last_referral, profile), source.id, anchor=last_referral)

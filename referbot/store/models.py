@@ -82,7 +82,8 @@ class Source(Base):
     #: The source's latest activity, so the nudger and the stats pick the sources where something
     #: can be due from these columns instead of looking up each source's history: the latest
     #: touchpoint of any kind, of the kinds they look up, and the latest referral. Kept by
-    #: `Touchpoints.add`, `Referrals.add` and the moves of referrals between sources.
+    #: `Touchpoints.add`, `Referrals.add` and the moves of referrals between sources (see
+    #: `referbot.nudges.scope` for why they can be trusted).
     last_touch_at: Mapped[datetime | None]
     last_thanked_at: Mapped[datetime | None]
     last_referred_back_at: Mapped[datetime | None]
