@@ -89,8 +89,10 @@ GENERATE = [
                         AND status IN ('became_client','not_a_fit','referred_out','no_response','declined_by_client')""",
 ]
 #: History written straight into the tables bypasses the writes that keep each source's latest
-#: activity, so it is computed afterwards as the migration that added it does.
-BACKFILL = importlib.import_module("referbot.migrations.versions.0008_source_activity").BACKFILL
+#: activity and each referral's furthest funnel stage, so they are computed afterwards as the
+#: migrations that added them do.
+BACKFILL = [importlib.import_module(f"referbot.migrations.versions.{name}").BACKFILL
+            for name in ("0008_source_activity", "0009_referral_reached")]
 RESEQUENCE = ["SELECT setval(pg_get_serial_sequence('sources', 'id'), (SELECT max(id) FROM sources))",
               "SELECT setval(pg_get_serial_sequence('referrals', 'id'), (SELECT max(id) FROM referrals))",
               "ANALYZE"]
@@ -103,7 +105,7 @@ async def generate(database: Database, referrals: int) -> None:
             typed = (statement.replace(":now", "CAST(:now AS timestamptz)")
                      .replace(":referrals", "CAST(:referrals AS integer)").replace(":sources", "CAST(:sources AS integer)"))
             await connection.execute(text(typed), params)
-        for statement in [BACKFILL, *RESEQUENCE]:
+        for statement in [*BACKFILL, *RESEQUENCE]:
             await connection.execute(text(statement))
 
 

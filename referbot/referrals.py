@@ -16,7 +16,7 @@ from typing import Any, Callable, Sequence
 from sqlalchemy import select
 
 from referbot.audit import AuditAction, record
-from referbot.domain import FitVerdict, ReferralStatus, TouchpointKind
+from referbot.domain import FitVerdict, ReferralStatus, TouchpointKind, funnel_stage
 from referbot.errors import BadRequest, NotFound
 from referbot.ports import Assessor
 from referbot.profile import Profile
@@ -72,6 +72,9 @@ async def record_change(uow: UnitOfWork, referral: Referral, *, by: str, now: da
     record(uow, by, action, f"referral:{referral.id}:{what}", by.partition(":")[0], now)
     if status is not None:
         referral.status = status.value
+        # a forced correction ("became_client" pressed by mistake, then set back) starts afresh
+        referral.reached = funnel_stage(status.value) if forced else max(referral.reached or 0,
+                                                                          funnel_stage(status.value))
         if referral.first_contact_at is None and status is not ReferralStatus.NEW:
             referral.first_contact_at = now  # the first move past `new` is the first contact
     referral.updated_at = now

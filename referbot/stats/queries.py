@@ -8,7 +8,7 @@ objects. They run unchanged on SQLite and PostgreSQL. Two portability rules shap
   the SELECT list and `$5` in GROUP BY as different expressions); such expressions are computed in
   a subquery and grouped outside it, and NULL source types are named in Python instead.
 
-Indexes used: referrals(created_at) for every window, referral_events(at) for the funnel,
+Indexes used: referrals(created_at) for every window (the funnel reads `Referral.reached`),
 touchpoints(source_id, kind, at) and referrals(source_id, created_at) for thank-yous owed,
 touchpoints(kind, at) for referrals back. `python -m bench.explain` prints the plans.
 """
@@ -17,19 +17,18 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Subquery, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from referbot.domain import FitVerdict, ReferralStatus, TouchpointKind
+from referbot.domain import FUNNEL, FitVerdict, TouchpointKind
 from referbot.stats.periods import Month, Window
-from referbot.store.models import Referral, ReferralEvent, Source, Touchpoint
+from referbot.store.models import Referral, Source, Touchpoint
 
-#: Funnel stages after "referral", in order: a referral has reached a stage if it ever had that
-#: status or a later one (so a client booked straight from `new` still counts as contacted).
-STAGES = (ReferralStatus.CONTACTED, ReferralStatus.CONSULT_BOOKED, ReferralStatus.BECAME_CLIENT)
+#: Funnel stages after "referral", in order (see `referbot.domain.FUNNEL`).
+STAGES = FUNNEL
 BECAME_CLIENT_RANK = len(STAGES)
 GOOD_FIT = FitVerdict.GOOD_FIT.value
 
@@ -44,32 +43,12 @@ def _count_when(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-#: Status changes are stamped after their referral's arrival, give or take clock skew between workers.
-CLOCK_SKEW = timedelta(days=1)
-
-
 def window_referrals(window: Window) -> Subquery:
     """Referrals created in `window`, each with `reached`: the furthest funnel stage its status
-    history ever touched (0 = still only a referral, 3 = became a client). A forced correction
-    (`became_client` pressed by mistake, then set back) starts the history afresh from itself.
-
-    The status history is aggregated once, and (for a bounded window) only changes made since the
-    window opened — a referral's history starts when it arrives — so a 30-day report reads a month
-    of history, not all of it. Corrections are rare: the last one per referral is found first, and
-    only funnel stages from it on count."""
-    rank = case({status.value: i for i, status in enumerate(STAGES, start=1)}, value=ReferralEvent.status, else_=0)
-    recent = [ReferralEvent.at > window.start - CLOCK_SKEW] if window.start is not None else []
-    corrections = (select(ReferralEvent.referral_id, func.max(ReferralEvent.id).label("from_id"))
-                   .where(ReferralEvent.forced.is_(True), *recent)
-                   .group_by(ReferralEvent.referral_id).subquery("corrections"))
-    counted = and_(ReferralEvent.status.in_([status.value for status in STAGES]), *recent,
-                   or_(corrections.c.from_id.is_(None), ReferralEvent.id >= corrections.c.from_id))
-    reached = (select(ReferralEvent.referral_id, func.max(rank).label("reached")).select_from(ReferralEvent)
-               .outerjoin(corrections, corrections.c.referral_id == ReferralEvent.referral_id).where(counted)
-               .group_by(ReferralEvent.referral_id).subquery("reached"))
-    return (select(Referral.id, Referral.source_id, Referral.channel, Referral.verdict,
-                   func.coalesce(reached.c.reached, 0).label("reached"))
-            .outerjoin(reached, reached.c.referral_id == Referral.id)
+    history touched since its last forced correction (0 = still only a referral, 3 = became a
+    client), kept on the referral's row by `record_change` (migration 0009 computed it for the
+    history before), so a report reads the referrals of its window and nothing else."""
+    return (select(Referral.id, Referral.source_id, Referral.channel, Referral.verdict, Referral.reached)
             .where(in_window(Referral.created_at, window))
             .subquery("window_referrals"))
 
@@ -118,17 +97,19 @@ class SourceRow:
 
 async def per_source(session: AsyncSession, base: Subquery) -> list[SourceRow]:
     """Every figure that needs a referral's furthest funnel stage, per source, in one pass over
-    `base`: the per-referral aggregate (referrals joined to their status history) is the costly
-    part of the stats, so it is computed once and the funnel and per-type counts are summed from
-    these rows. Each row carries its source's organisation too, read in the same join rather than
-    for every source there is."""
+    `base`: the funnel and per-type counts are summed from these rows. The referrals are counted per
+    source id first and only the counts meet the sources (name, type, organisation): grouping a
+    million referrals by four columns of text spilled to disk where one integer key does not."""
     good = base.c.verdict == GOOD_FIT
     client = base.c.reached >= BECAME_CLIENT_RANK
-    query = (select(base.c.source_id, Source.name, Source.type, Source.organisation, func.count(), _count_when(good),
-                    _count_when(client), _count_when(and_(good, client)), _count_when(base.c.reached >= 1),
-                    _count_when(base.c.reached >= 2))
-             .select_from(base).outerjoin(Source, Source.id == base.c.source_id)
-             .group_by(base.c.source_id, Source.name, Source.type, Source.organisation))
+    counted = (select(base.c.source_id, func.count().label("referrals"), _count_when(good).label("good"),
+                      _count_when(client).label("client"), _count_when(and_(good, client)).label("good_client"),
+                      _count_when(base.c.reached >= 1).label("contacted"),
+                      _count_when(base.c.reached >= 2).label("booked"))
+               .group_by(base.c.source_id).subquery("per_source"))
+    query = (select(counted.c.source_id, Source.name, Source.type, Source.organisation, counted.c.referrals,
+                    counted.c.good, counted.c.client, counted.c.good_client, counted.c.contacted, counted.c.booked)
+             .select_from(counted).outerjoin(Source, Source.id == counted.c.source_id))
     rows = [SourceRow(sid, name, kind, *(int(n) for n in counts), organisation=organisation)
             for sid, name, kind, organisation, *counts in (await session.execute(query)).all()]
     return sorted(rows, key=lambda r: (-r.referrals, r.name is None, r.name or "", r.source_id or 0))

@@ -174,6 +174,9 @@ class Referral(Base):
     created_at: Mapped[datetime] = mapped_column(index=True)
     updated_at: Mapped[datetime]
     first_contact_at: Mapped[datetime | None]
+    #: The furthest funnel stage (`referbot.domain.funnel_stage`) its status history reached since its
+    #: last forced correction: kept by `record_change`, so the stats read one column, not the history.
+    reached: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     #: When the client's details were erased (by `forget` or retention); the row stays for stats.
     erased_at: Mapped[datetime | None]
 

@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from referbot.domain import OutboxKind, ReferralStatus, SourceType, TouchpointKind
+from referbot.domain import OutboxKind, ReferralStatus, SourceType, TouchpointKind, funnel_stage
 from referbot.store.models import (ENDED_ANCHOR, SETTLED_THROUGH, Conversation, OutboxMessage, ProcessedEvent, Referral,
                                    ReferralEvent, Source, SourceAlias, SourceIdentity, Touchpoint)
 
@@ -182,6 +182,7 @@ class Referrals(_Repository):
 
     async def add(self, referral: Referral, *, by: str) -> Referral:
         """Store a new referral with its first event, and tell its source (`Sources.referral_changed`)."""
+        referral.reached = funnel_stage(referral.status or ReferralStatus.NEW.value)
         self.session.add(referral)
         await self.session.flush()
         self.session.add(ReferralEvent(referral_id=referral.id, status=referral.status, by=by,

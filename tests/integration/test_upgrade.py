@@ -17,13 +17,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, func, insert, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from referbot.domain import SourceType, TouchpointKind
+from referbot.domain import ReferralStatus, SourceType, TouchpointKind
 from referbot.profile import Profile
-from referbot.referrals import edit_referral
+from referbot.referrals import edit_referral, set_referral_status
 from referbot.source_records import merge_sources
 from referbot.store import Database, UnitOfWork
 from referbot.store.database import alembic_config, head_revision
-from referbot.store.models import Source
+from referbot.store.models import Referral, Source
 from tests.conftest import FakeClock, pg_server_psql
 from tests.e2e.cli import referbot
 from tests.fakes import KeywordAssessor
@@ -181,6 +181,34 @@ async def test_the_migration_backfill_gives_what_the_writes_keep(database: Datab
     await asyncio.to_thread(command.downgrade, alembic_config(database.url), "0007")
     await asyncio.to_thread(command.upgrade, alembic_config(database.url), "head")
     assert await activity(database) == kept
+
+
+async def test_the_funnel_stage_backfill_gives_what_record_change_keeps(database: Database, profile: Profile) -> None:
+    """Migration 0009 computes each referral's furthest funnel stage from its status history; from
+    then on `record_change` keeps it: moves forward and back, a forced correction that starts afresh,
+    a field edit. Going back to 0008 and up again computes exactly what the writes kept."""
+    clock = FakeClock(local(2026, 3, 2, 10, 0))
+    practice = Practice(database, profile, clock)
+    await practice.source("Dr. Ann Lee", SourceType.PHYSICIAN, created=clock() - timedelta(days=400))
+    booked = await practice.referral("Dr. Ann Lee", at=clock() - timedelta(days=3))
+    corrected = await practice.referral("Dr. Ann Lee", at=clock() - timedelta(days=2))
+    untouched = await practice.referral("Dr. Ann Lee", at=clock() - timedelta(days=1))
+    for status in (ReferralStatus.CONTACTED, ReferralStatus.CONSULT_BOOKED, ReferralStatus.NO_RESPONSE):
+        await set_referral_status(database, booked, status, by="test", now=clock())
+    await set_referral_status(database, corrected, ReferralStatus.BECAME_CLIENT, by="test", now=clock())
+    await set_referral_status(database, corrected, ReferralStatus.CONTACTED, by="test", now=clock(), force=True)
+    await edit_referral(database, profile, KeywordAssessor(), corrected, "client_name", "Sam", by="test", now=clock())
+    kept = await reached(database)
+    assert kept == {booked: 2, corrected: 1, untouched: 0}
+
+    await asyncio.to_thread(command.downgrade, alembic_config(database.url), "0008")
+    await asyncio.to_thread(command.upgrade, alembic_config(database.url), "head")
+    assert await reached(database) == kept
+
+
+async def reached(database: Database) -> dict[int, int]:
+    async with database.sessions() as session:
+        return dict((await session.execute(select(Referral.id, Referral.reached))).all())
 
 
 async def activity(database: Database) -> dict[int, dict[str, datetime | None]]:
