@@ -6,9 +6,11 @@ seconds rather than an hour of ORM inserts. Its shape: ten years of referrals; s
 a `referral_received` touchpoint per referral with a source, a `thanked` one for most, an
 `update_sent` for most closed referrals whose client agreed to updates, check-ins and referrals
 back in proportion; thank-you and close-the-loop nudges already acted on where no such contact was
-logged.
+logged; and each source's latest activity (`Source.last_touch_at` and the others), computed from
+all that as migration 0008 does.
 
-Timed (median of the runs after a first, materialising one): `due_nudges` — what the nudger
+Timed (median of the runs after a first one, which materialises what is due and remembers what
+ended): `due_nudges` — what the nudger
 computes every tick — on this history, where no periodic nudge was ever acted on so nearly every
 source has one due, and again once the practice has dealt with everything due (the steady tick);
 and `compute_stats` for the last 30 days and for all time. Growth per 10x is
@@ -17,6 +19,7 @@ the time at the largest size over the time at a tenth of it (linear would be 10)
 
 from __future__ import annotations
 
+import importlib
 import statistics
 import time
 from datetime import datetime, timezone
@@ -85,6 +88,11 @@ GENERATE = [
        FROM referrals WHERE source_id IS NOT NULL AND consent_to_update AND id % 10 = 5
                         AND status IN ('became_client','not_a_fit','referred_out','no_response','declined_by_client')""",
 ]
+#: History written straight into the tables bypasses the writes that keep each source's latest
+#: activity and each referral's furthest funnel stage, so they are computed afterwards as the
+#: migrations that added them do.
+BACKFILL = [importlib.import_module(f"referbot.migrations.versions.{name}").BACKFILL
+            for name in ("0008_source_activity", "0009_referral_reached")]
 RESEQUENCE = ["SELECT setval(pg_get_serial_sequence('sources', 'id'), (SELECT max(id) FROM sources))",
               "SELECT setval(pg_get_serial_sequence('referrals', 'id'), (SELECT max(id) FROM referrals))",
               "ANALYZE"]
@@ -97,7 +105,7 @@ async def generate(database: Database, referrals: int) -> None:
             typed = (statement.replace(":now", "CAST(:now AS timestamptz)")
                      .replace(":referrals", "CAST(:referrals AS integer)").replace(":sources", "CAST(:sources AS integer)"))
             await connection.execute(text(typed), params)
-        for statement in RESEQUENCE:
+        for statement in [*BACKFILL, *RESEQUENCE]:
             await connection.execute(text(statement))
 
 

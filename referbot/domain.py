@@ -43,6 +43,16 @@ class ReferralStatus(str, enum.Enum):
     DECLINED_BY_CLIENT = "declined_by_client"
 
 
+#: The funnel's stages after "referral", in order. A referral has reached a stage if it ever had
+#: that status or a later one (a client booked straight from `new` still counts as contacted).
+FUNNEL = (ReferralStatus.CONTACTED, ReferralStatus.CONSULT_BOOKED, ReferralStatus.BECAME_CLIENT)
+
+
+def funnel_stage(status: str) -> int:
+    """How far down the funnel a status is: 0 for none of its stages, 3 for became_client."""
+    return next((i for i, stage in enumerate(FUNNEL, start=1) if stage.value == status), 0)
+
+
 class TouchpointKind(str, enum.Enum):
     """A contact with a source; any of them resets the stay-in-touch clock."""
 

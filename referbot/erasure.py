@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 
 from referbot.audit import AuditAction, record
 from referbot.domain import ConversationStatus, OutboxKind, ReferralStatus
@@ -45,6 +45,22 @@ async def _erase_nudge_messages(uow: UnitOfWork, names: list[str], now: datetime
             row.sent_at = row.sent_at or now
 
 
+async def _delete_nudges(uow: UnitOfWork, where: ColumnElement[bool]) -> None:
+    """Delete the nudges `where` says. One that was done or skipped comes back without its row (if
+    its fact still holds), so what the nudger remembers of them goes first: the settled instants of
+    the sources whose referrals lose a nudge, the ended anchors of those that lose a periodic one."""
+    lost = (select(Referral.source_id, func.min(Referral.created_at))
+            .join(NudgeRecord, NudgeRecord.referral_id == Referral.id)
+            .where(where, Referral.source_id.is_not(None)).group_by(Referral.source_id))
+    for source_id, arrived in (await uow.session.execute(lost)).all():
+        await uow.sources.referral_changed(source_id, arrived)
+    periodic = select(NudgeRecord.source_id).where(where, NudgeRecord.referral_id.is_(None),
+                                                   NudgeRecord.source_id.is_not(None)).distinct()
+    for source_id in (await uow.session.execute(periodic)).scalars().all():
+        await uow.sources.forget_ended(source_id)
+    await uow.session.execute(delete(NudgeRecord).where(where))
+
+
 async def forget_referral(uow: UnitOfWork, referral: Referral, *, actor: str, channel: str, now: datetime) -> None:
     """Erase a referral's client details everywhere; its de-identified row stays for stats."""
     name = referral.client_name
@@ -57,7 +73,7 @@ async def forget_referral(uow: UnitOfWork, referral: Referral, *, actor: str, ch
     await uow.session.execute(delete(Conversation).where(Conversation.referral_id == referral.id))
     await uow.session.execute(update(ReferralEvent).where(ReferralEvent.referral_id == referral.id).values(note=None))
     await uow.session.execute(update(Touchpoint).where(Touchpoint.referral_id == referral.id).values(note=None))
-    await uow.session.execute(delete(NudgeRecord).where(NudgeRecord.referral_id == referral.id))
+    await _delete_nudges(uow, NudgeRecord.referral_id == referral.id)
     await _erase_nudge_messages(uow, [name] if name else [], now)
     record(uow, actor, AuditAction.ERASE, f"referral:{referral.id}", channel, now)
 
@@ -78,7 +94,7 @@ async def forget_source(uow: UnitOfWork, source: Source, *, actor: str, channel:
     for referral in referrals:
         referral.answers = {k: v for k, v in (referral.answers or {}).items() if k not in REFERRER_ANSWERS}
     await uow.session.execute(update(Touchpoint).where(Touchpoint.source_id == source.id).values(note=None))
-    await uow.session.execute(delete(NudgeRecord).where(NudgeRecord.source_id == source.id))
+    await _delete_nudges(uow, NudgeRecord.source_id == source.id)
     await _erase_nudge_messages(uow, [old_name], now)
     record(uow, actor, AuditAction.ERASE, f"source:{source.id}", channel, now)
 

@@ -45,7 +45,7 @@ from referbot.nudges.notes import describe, render_nudges
 from referbot.nudges.office_hours import closing, is_open, local_date
 from referbot.nudges.records import NudgeRecords
 from referbot.nudges.rules import candidates
-from referbot.nudges.scope import due_scope
+from referbot.nudges.scope import Remember, due_scope, remember
 from referbot.profile import Profile
 from referbot.referrals import record_change
 from referbot.service import Clock, utcnow
@@ -165,21 +165,24 @@ async def log_touchpoint(database: Database, profile: Profile, name: str, kind: 
 
 async def _due(uow: UnitOfWork, profile: Profile, now: datetime,
                horizon: datetime) -> list[tuple[NudgeRecord, Nudge]]:
-    """Materialise what is due by `horizon`, refresh each waiting nudge's text, return them paired."""
+    """Materialise what is due by `horizon`, refresh each waiting nudge's text, return them paired;
+    and write what the tick learnt about the sources it looked at (see `referbot.nudges.scope`)."""
     records = NudgeRecords(uow.session)
-    facts = await records.facts(await due_scope(uow.session, profile, horizon))
+    scope = await due_scope(uow.session, profile, horizon)
+    facts = await records.facts(scope)
     found = candidates(facts, profile, horizon)
-    if not found:
-        return []
-    await records.add_missing(found, now)
-    referrals = {r.id: r for r in facts.referrals}
-    due = []
-    for row in await records.live({c.key for c in found}, horizon):
-        source = facts.sources.get(row.source_id) if row.source_id is not None else None
-        referral = referrals.get(row.referral_id) if row.referral_id is not None else None
-        row.text, row.draft = describe(NudgeKind(row.kind), source, referral, profile, now)
-        due.append((row, _nudge(row, source.name if source else None)))
-    await uow.session.flush()
+    due: list[tuple[NudgeRecord, Nudge]] = []
+    ended: list[Remember] = []
+    if found:
+        ended = await records.add_missing(found, now)
+        referrals = {r.id: r for r in facts.referrals}
+        for row in await records.live({c.key for c in found}, horizon):
+            source = facts.sources.get(row.source_id) if row.source_id is not None else None
+            referral = referrals.get(row.referral_id) if row.referral_id is not None else None
+            row.text, row.draft = describe(NudgeKind(row.kind), source, referral, profile, now)
+            due.append((row, _nudge(row, source.name if source else None)))
+        await uow.session.flush()
+    await remember(uow.session, scope.remember + ended)  # the sources last: see `remember`
     return due
 
 

@@ -16,7 +16,7 @@ from typing import Any, Callable, Sequence
 from sqlalchemy import select
 
 from referbot.audit import AuditAction, record
-from referbot.domain import FitVerdict, ReferralStatus, TouchpointKind
+from referbot.domain import FitVerdict, ReferralStatus, TouchpointKind, funnel_stage
 from referbot.errors import BadRequest, NotFound
 from referbot.ports import Assessor
 from referbot.profile import Profile
@@ -66,17 +66,23 @@ async def record_change(uow: UnitOfWork, referral: Referral, *, by: str, now: da
                         status: ReferralStatus | None = None, field: str | None = None, old: Any = None,
                         new: Any = None, note: str | None = None, forced: bool = False) -> None:
     """Write down one change of a referral (a new status, or a field's old and new value), and audit
-    it: the only place referral changes are recorded."""
+    it: the only place referral changes are recorded. Its source is told, since a change (an
+    outcome, consent to updates, a move) can make one of the referral's nudges due again."""
     action, what = (AuditAction.STATUS_CHANGE, status.value) if status is not None else (AuditAction.CORRECTION, field)
     record(uow, by, action, f"referral:{referral.id}:{what}", by.partition(":")[0], now)
     if status is not None:
         referral.status = status.value
+        # a forced correction ("became_client" pressed by mistake, then set back) starts afresh
+        referral.reached = funnel_stage(status.value) if forced else max(referral.reached or 0,
+                                                                          funnel_stage(status.value))
         if referral.first_contact_at is None and status is not ReferralStatus.NEW:
             referral.first_contact_at = now  # the first move past `new` is the first contact
     referral.updated_at = now
     uow.session.add(ReferralEvent(referral_id=referral.id, status=referral.status, by=by, note=note, at=now,
                                   field=field, old_value=_text(old), new_value=_text(new), forced=forced))
     await uow.session.flush()
+    if referral.source_id is not None:
+        await uow.sources.referral_changed(referral.source_id, referral.created_at)
 
 
 def _text(value: Any) -> str | None:
@@ -212,14 +218,18 @@ async def edit_referral(database: Database, profile: Profile, assessor: Assessor
 
 
 async def _move_to_source(uow: UnitOfWork, profile: Profile, referral: Referral, name: str) -> tuple[str | None, str]:
+    """Credit the referral, and the contact of its arrival, to another source; both sources' latest
+    activity is read again from their history (the one left behind may now be quieter)."""
     target = await find_source(uow, name)
     old = referral.source.name if referral.source else None
+    moved_from = referral.source_id
     touch = select(Touchpoint).where(Touchpoint.referral_id == referral.id,
                                      Touchpoint.kind == TouchpointKind.REFERRAL_RECEIVED.value)
     for touchpoint in (await uow.session.execute(touch)).scalars():
         touchpoint.source_id = target.id
     referral.source_id = target.id
     referral.source = target
+    await uow.sources.recompute_activity([target.id] + ([moved_from] if moved_from is not None else []))
     return old, target.name
 
 

@@ -1,9 +1,10 @@
 """Keeping the list of sources true: likely duplicates, merging two into one, renaming, setting fields.
 
 A merge loses nothing: the referrals, touchpoints, chat identities and nudges of the merged source
-move to the kept one, its name and tracking code stay as aliases (so typing the old name, or a
-referrer arriving through the old QR code, still reaches the kept source), and details the kept
-source lacks are filled in from the merged one.
+move to the kept one (whose latest activity is then read again from the history), its name and
+tracking code stay as aliases (so typing the old name, or a referrer arriving through the old QR
+code, still reaches the kept source), and details the kept source lacks are filled in from the
+merged one.
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ async def merge_sources(uow: UnitOfWork, keep: Source, other: Source, now: datet
               for table in (Referral, Touchpoint, SourceIdentity, NudgeRecord, SourceAlias)]
     uow.session.expunge(other)
     await uow.session.execute(delete(Source).where(Source.id == other.id))
+    await uow.sources.recompute_activity([keep.id])  # its latest activity may be the merged source's
     uow.session.expire_all()  # the moved rows were updated in SQL; reload what is read next
     await uow.session.refresh(keep)
     uow.session.add(SourceAlias(source_id=keep.id, name=name, code=code, created_at=now))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from typing import Any, Collection, Iterator, Sequence, TypeVar
+from typing import Any, Collection, Sequence
 
 from sqlalchemy import Row, Select, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -18,10 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from referbot.domain import NudgeState, ReferralStatus, TouchpointKind
 from referbot.nudges.rules import CLOSING_STATUSES, Candidate, PracticeFacts, ReferralFacts, SourceFacts, TouchFacts
-from referbot.nudges.scope import Scope
-from referbot.store.models import NudgeRecord, Referral, ReferralEvent, Source, Touchpoint
-
-T = TypeVar("T")
+from referbot.nudges.scope import ENDED, Remember, Scope, batches
+from referbot.store.models import ENDED_ANCHOR, NudgeRecord, Referral, ReferralEvent, Source, Touchpoint
 
 
 class NudgeRecords:
@@ -70,27 +68,38 @@ class NudgeRecords:
         if ids is None:
             return list(await self.session.execute(query))
         rows: list[Row[Any]] = []
-        for batch in _batches(ids):
+        for batch in batches(ids):
             rows += await self.session.execute(query.where(column.in_(batch)))
         return rows
 
-    async def add_missing(self, found: Sequence[Candidate], now: datetime) -> None:
+    async def add_missing(self, found: Sequence[Candidate], now: datetime) -> list[Remember]:
         """Materialise candidates that have no row yet; a row another scheduler just wrote wins.
+        Returns, for the nudger to write, the anchors of the periodic ones whose row has ended where
+        the source does not hold that anchor yet, so the scope leaves their sources out until the
+        anchor moves (`referbot.nudges.scope`); each with the source's revision read before the
+        rows, since an erasure may take them away.
 
         Existing rows are looked up and new rows inserted in batches, so no statement carries a
         parameter list that grows with history (PostgreSQL refuses more than 32,767 arguments)."""
+        periodic = [c for c in found if c.anchor is not None and c.source_id is not None]
+        held = {row.id: row for row in await self._rows(select(Source.id, Source.story_revision,
+                                                               *ENDED_ANCHOR.values()),
+                                                        Source.id, sorted({c.source_id for c in periodic}))}
         existing = await self.by_keys([c.key for c in found])
         rows = [{"key": c.key, "kind": c.kind.value, "source_id": c.source_id, "referral_id": c.referral_id,
                  "due_at": c.due_at, "state": NudgeState.PENDING.value, "snoozes": 0, "text": "", "draft": "",
                  "created_at": now} for c in found if c.key not in existing]
         insert = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
-        for batch in _batches(rows):
+        for batch in batches(rows):
             await self.session.execute(insert(NudgeRecord).values(batch).on_conflict_do_nothing(index_elements=["key"]))
+        return [Remember(ENDED_ANCHOR[c.kind], c.source_id, held[c.source_id].story_revision, c.anchor)
+                for c in periodic if c.key in existing and existing[c.key].state in ENDED and c.source_id in held
+                and getattr(held[c.source_id], ENDED_ANCHOR[c.kind].key) != c.anchor]
 
     async def by_keys(self, keys: Sequence[str]) -> dict[str, NudgeRecord]:
         """The rows of these keys, looked up in batches: no statement grows with the number of keys."""
         rows: dict[str, NudgeRecord] = {}
-        for batch in _batches(keys):
+        for batch in batches(keys):
             found = await self.session.execute(select(NudgeRecord).where(NudgeRecord.key.in_(batch)))
             rows.update((row.key, row) for row in found.scalars())
         return rows
@@ -107,7 +116,7 @@ class NudgeRecords:
         """Mark these nudges handed to the outbox; returns the ones this caller won. On PostgreSQL
         rows another scheduler holds are skipped (SKIP LOCKED) rather than waited for: it sends them."""
         won: set[int] = set()
-        for batch in _batches(list(ids)):
+        for batch in batches(list(ids)):
             unsent = (select(NudgeRecord.id).where(NudgeRecord.id.in_(batch), NudgeRecord.notified_at.is_(None))
                       .with_for_update(skip_locked=True).scalar_subquery())
             claimed = await self.session.execute(
@@ -119,15 +128,6 @@ class NudgeRecords:
     async def get_for_update(self, nudge_id: int) -> NudgeRecord | None:
         query = select(NudgeRecord).where(NudgeRecord.id == nudge_id).with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
-
-
-#: Rows (or ids) per statement: 11 columns x 2,000 rows stays far below PostgreSQL's 32,767 arguments.
-BATCH = 2000
-
-
-def _batches(items: Sequence[T]) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), BATCH):
-        yield items[start:start + BATCH]
 
 
 def _referral_facts(referral_id: int, source_id: int | None, created_at: datetime, status: str,

@@ -4,7 +4,9 @@ No database, no clock: `candidates(facts, profile, horizon)` says which nudges a
 `horizon`, each with a key naming the fact it is about. A key only exists while its fact holds —
 a logged thank-you, a first contact or a new touchpoint makes the matching candidate disappear, so
 a reminder never nags about contact already made. Periodic rules put their anchor in the key
-(`stay_in_touch:source:4:2026-03-02`), so the next period is a new nudge rather than a resurrected one.
+(`stay_in_touch:source:4:2026-03-02`), so the next period is a new nudge rather than a resurrected one;
+the candidate carries that anchor too, so the nudger can remember on the source which period's
+nudge ended (`referbot.nudges.scope`).
 
 When each rule is due:
 - thank_source: the opening of the `after_business_days`-th working day after the referral arrived,
@@ -23,7 +25,7 @@ When each rule is due:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from functools import cached_property
 from typing import Iterator
 
@@ -34,6 +36,8 @@ from referbot.profile import Profile
 #: Statuses that end a referral: the referrer can be told how it went.
 CLOSING_STATUSES = frozenset({ReferralStatus.BECAME_CLIENT, ReferralStatus.NOT_A_FIT, ReferralStatus.REFERRED_OUT,
                               ReferralStatus.DECLINED_BY_CLIENT, ReferralStatus.NO_RESPONSE})
+#: Before any record: the anchor of the reciprocity period of a source never referred back to.
+NEVER = datetime(1900, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,8 @@ class Candidate:
     due_at: datetime
     source_id: int | None
     referral_id: int | None = None
+    #: A periodic nudge's anchor, the instant its key names by date; None for a referral's nudge.
+    anchor: datetime | None = None
 
 
 def candidates(facts: PracticeFacts, profile: Profile, horizon: datetime) -> list[Candidate]:
@@ -110,17 +116,38 @@ def candidates(facts: PracticeFacts, profile: Profile, horizon: datetime) -> lis
     return sorted((c for c in found if c.due_at <= horizon), key=lambda c: (c.due_at, c.key))
 
 
+def thank_due(arrived: datetime, profile: Profile) -> datetime:
+    """When the thank-you for a referral that arrived at `arrived` is due."""
+    return business_days_after(arrived, profile.nudges.thank_source.after_business_days, profile.practice.office_hours)
+
+
+def first_contact_due(arrived: datetime, profile: Profile) -> datetime:
+    """When first contact with the client of a referral that arrived at `arrived` is due."""
+    return business_days_after(arrived, profile.practice.response_time_business_days, profile.practice.office_hours)
+
+
+def stay_in_touch_due(anchor: datetime, source_type: str, tier: str | None, profile: Profile) -> datetime:
+    """When staying in touch with a source of this type and tier, last in contact at `anchor`, is due."""
+    days = profile.nudges.stay_in_touch.days_for(source_type, tier)
+    return calendar_days_after(anchor, days, profile.practice.office_hours)
+
+
+def lapsed_source_due(last_referral: datetime, profile: Profile) -> datetime:
+    """When a source whose last referral arrived at `last_referral` counts as lapsed."""
+    return calendar_days_after(last_referral, profile.nudges.lapsed_source.days, profile.practice.office_hours)
+
+
 def _for_referral(referral: ReferralFacts, source: SourceFacts | None, profile: Profile) -> Iterator[Candidate]:
-    rules, hours = profile.nudges, profile.practice.office_hours
+    rules = profile.nudges
     key = f"referral:{referral.id}"
     source_id = source.id if source else None
     if (source is not None and rules.thank_source.enabled
             and not source.touched(TouchpointKind.THANKED, since=referral.created_at, referral_id=referral.id)):
-        due = business_days_after(referral.created_at, rules.thank_source.after_business_days, hours)
-        yield Candidate(f"thank_source:{key}", NudgeKind.THANK_SOURCE, due, source_id, referral.id)
+        yield Candidate(f"thank_source:{key}", NudgeKind.THANK_SOURCE, thank_due(referral.created_at, profile),
+                        source_id, referral.id)
     if rules.first_contact.enabled and referral.consent_to_contact and referral.status is ReferralStatus.NEW:
-        due = business_days_after(referral.created_at, profile.practice.response_time_business_days, hours)
-        yield Candidate(f"first_contact:{key}", NudgeKind.FIRST_CONTACT, due, source_id, referral.id)
+        yield Candidate(f"first_contact:{key}", NudgeKind.FIRST_CONTACT,
+                        first_contact_due(referral.created_at, profile), source_id, referral.id)
     if (source is not None and rules.close_loop.enabled and referral.consent_to_update
             and referral.outcome_at is not None
             and not source.touched(TouchpointKind.UPDATE_SENT, since=referral.outcome_at, referral_id=referral.id)):
@@ -133,17 +160,17 @@ def _for_source(source: SourceFacts, profile: Profile) -> Iterator[Candidate]:
     if rules.stay_in_touch.enabled:
         last = source.last_touch()
         anchor = last.at if last is not None else source.created_at
-        days = rules.stay_in_touch.days_for(source.type, source.tier)
         yield Candidate(f"stay_in_touch:{key}:{local_date(anchor, hours)}", NudgeKind.STAY_IN_TOUCH,
-                        calendar_days_after(anchor, days, hours), source.id)
+                        stay_in_touch_due(anchor, source.type, source.tier, profile), source.id, anchor=anchor)
     if rules.reciprocity.enabled:
         back = source.last_touch(TouchpointKind.REFERRED_BACK)
         since = [r for r in source.referrals if back is None or r.created_at > back.at]
         if len(since) >= rules.reciprocity.referrals:
             period = local_date(back.at, hours) if back is not None else "never"
             yield Candidate(f"reciprocity:{key}:{period}", NudgeKind.RECIPROCITY,
-                            since[rules.reciprocity.referrals - 1].created_at, source.id)
+                            since[rules.reciprocity.referrals - 1].created_at, source.id,
+                            anchor=back.at if back is not None else NEVER)
     if rules.lapsed_source.enabled and len(source.referrals) >= rules.lapsed_source.min_referrals:
         last_referral = source.referrals[-1].created_at
         yield Candidate(f"lapsed_source:{key}:{local_date(last_referral, hours)}", NudgeKind.LAPSED_SOURCE,
-                        calendar_days_after(last_referral, rules.lapsed_source.days, hours), source.id)
+                        lapsed_source_due(last_referral, profile), source.id, anchor=last_referral)

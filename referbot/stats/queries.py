@@ -8,7 +8,7 @@ objects. They run unchanged on SQLite and PostgreSQL. Two portability rules shap
   the SELECT list and `$5` in GROUP BY as different expressions); such expressions are computed in
   a subquery and grouped outside it, and NULL source types are named in Python instead.
 
-Indexes used: referrals(created_at) for every window, referral_events(at) for the funnel,
+Indexes used: referrals(created_at) for every window (the funnel reads `Referral.reached`),
 touchpoints(source_id, kind, at) and referrals(source_id, created_at) for thank-yous owed,
 touchpoints(kind, at) for referrals back. `python -m bench.explain` prints the plans.
 """
@@ -17,19 +17,18 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Subquery, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from referbot.domain import FitVerdict, ReferralStatus, TouchpointKind
+from referbot.domain import FUNNEL, FitVerdict, TouchpointKind
 from referbot.stats.periods import Month, Window
-from referbot.store.models import Referral, ReferralEvent, Source, Touchpoint
+from referbot.store.models import Referral, Source, Touchpoint
 
-#: Funnel stages after "referral", in order: a referral has reached a stage if it ever had that
-#: status or a later one (so a client booked straight from `new` still counts as contacted).
-STAGES = (ReferralStatus.CONTACTED, ReferralStatus.CONSULT_BOOKED, ReferralStatus.BECAME_CLIENT)
+#: Funnel stages after "referral", in order (see `referbot.domain.FUNNEL`).
+STAGES = FUNNEL
 BECAME_CLIENT_RANK = len(STAGES)
 GOOD_FIT = FitVerdict.GOOD_FIT.value
 
@@ -44,32 +43,12 @@ def _count_when(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-#: Status changes are stamped after their referral's arrival, give or take clock skew between workers.
-CLOCK_SKEW = timedelta(days=1)
-
-
 def window_referrals(window: Window) -> Subquery:
     """Referrals created in `window`, each with `reached`: the furthest funnel stage its status
-    history ever touched (0 = still only a referral, 3 = became a client). A forced correction
-    (`became_client` pressed by mistake, then set back) starts the history afresh from itself.
-
-    The status history is aggregated once, and (for a bounded window) only changes made since the
-    window opened — a referral's history starts when it arrives — so a 30-day report reads a month
-    of history, not all of it. Corrections are rare: the last one per referral is found first, and
-    only funnel stages from it on count."""
-    rank = case({status.value: i for i, status in enumerate(STAGES, start=1)}, value=ReferralEvent.status, else_=0)
-    recent = [ReferralEvent.at > window.start - CLOCK_SKEW] if window.start is not None else []
-    corrections = (select(ReferralEvent.referral_id, func.max(ReferralEvent.id).label("from_id"))
-                   .where(ReferralEvent.forced.is_(True), *recent)
-                   .group_by(ReferralEvent.referral_id).subquery("corrections"))
-    counted = and_(ReferralEvent.status.in_([status.value for status in STAGES]), *recent,
-                   or_(corrections.c.from_id.is_(None), ReferralEvent.id >= corrections.c.from_id))
-    reached = (select(ReferralEvent.referral_id, func.max(rank).label("reached")).select_from(ReferralEvent)
-               .outerjoin(corrections, corrections.c.referral_id == ReferralEvent.referral_id).where(counted)
-               .group_by(ReferralEvent.referral_id).subquery("reached"))
-    return (select(Referral.id, Referral.source_id, Referral.channel, Referral.verdict,
-                   func.coalesce(reached.c.reached, 0).label("reached"))
-            .outerjoin(reached, reached.c.referral_id == Referral.id)
+    history touched since its last forced correction (0 = still only a referral, 3 = became a
+    client), kept on the referral's row by `record_change` (migration 0009 computed it for the
+    history before), so a report reads the referrals of its window and nothing else."""
+    return (select(Referral.id, Referral.source_id, Referral.channel, Referral.verdict, Referral.reached)
             .where(in_window(Referral.created_at, window))
             .subquery("window_referrals"))
 
@@ -113,28 +92,27 @@ class SourceRow:
     good_fit_clients: int  # good fit AND became a client: what "top sources" are ranked by
     contacted: int = 0  # reached contacted or a later stage
     consult_booked: int = 0  # reached consult_booked or a later stage
+    organisation: str | None = None  # to roll the figures up per organisation (a school, a clinic)
 
 
 async def per_source(session: AsyncSession, base: Subquery) -> list[SourceRow]:
     """Every figure that needs a referral's furthest funnel stage, per source, in one pass over
-    `base`: the per-referral aggregate (referrals joined to their status history) is the costly
-    part of the stats, so it is computed once and the funnel and per-type counts are summed from
-    these rows."""
+    `base`: the funnel and per-type counts are summed from these rows. The referrals are counted per
+    source id first and only the counts meet the sources (name, type, organisation): grouping a
+    million referrals by four columns of text spilled to disk where one integer key does not."""
     good = base.c.verdict == GOOD_FIT
     client = base.c.reached >= BECAME_CLIENT_RANK
-    query = (select(base.c.source_id, Source.name, Source.type, func.count(), _count_when(good),
-                    _count_when(client), _count_when(and_(good, client)), _count_when(base.c.reached >= 1),
-                    _count_when(base.c.reached >= 2))
-             .select_from(base).outerjoin(Source, Source.id == base.c.source_id)
-             .group_by(base.c.source_id, Source.name, Source.type))
-    rows = [SourceRow(sid, name, kind, *(int(n) for n in counts))
-            for sid, name, kind, *counts in (await session.execute(query)).all()]
+    counted = (select(base.c.source_id, func.count().label("referrals"), _count_when(good).label("good"),
+                      _count_when(client).label("client"), _count_when(and_(good, client)).label("good_client"),
+                      _count_when(base.c.reached >= 1).label("contacted"),
+                      _count_when(base.c.reached >= 2).label("booked"))
+               .group_by(base.c.source_id).subquery("per_source"))
+    query = (select(counted.c.source_id, Source.name, Source.type, Source.organisation, counted.c.referrals,
+                    counted.c.good, counted.c.client, counted.c.good_client, counted.c.contacted, counted.c.booked)
+             .select_from(counted).outerjoin(Source, Source.id == counted.c.source_id))
+    rows = [SourceRow(sid, name, kind, *(int(n) for n in counts), organisation=organisation)
+            for sid, name, kind, organisation, *counts in (await session.execute(query)).all()]
     return sorted(rows, key=lambda r: (-r.referrals, r.name is None, r.name or "", r.source_id or 0))
-
-
-async def organisations(session: AsyncSession) -> dict[int, str | None]:
-    """Each source's organisation, to roll the per-source figures up (a school, a clinic)."""
-    return dict((await session.execute(select(Source.id, Source.organisation))).all())
 
 
 def funnel_counts(rows: list[SourceRow]) -> list[int]:
@@ -189,22 +167,26 @@ async def thanks_owed(session: AsyncSession, now: datetime) -> list[OwedRow]:
 def thanks_owed_query(now: datetime) -> Select[Any]:
     """Sources with a referral (up to `now`) that no `thanked` touchpoint followed, oldest first.
 
-    A referral is owed a thank-you when it arrived after its source's last thank-you, so per source
-    the last thank-you is one index lookup (touchpoints by source, kind, time) and the owed
-    referrals one range of referrals by (source, created_at): the work grows with what is owed,
-    not with all history."""
+    A referral is owed a thank-you when it arrived after its source's last thank-you (up to `now`).
+    The sources that can owe one are picked from the activity each source row keeps
+    (`Source.last_referral_at`, `Source.last_thanked_at`): those whose last referral came after
+    their last thank-you, and those thanked after `now` (a report for an earlier `now`), whose last
+    thank-you up to `now` the column does not tell. For just those, the last thank-you up to `now`
+    is one index lookup (touchpoints by source, kind, time) and the owed referrals one range of
+    referrals by (source, created_at), counted in one join: the work grows with what is owed, not
+    with all history."""
     last_thanked = (select(func.max(Touchpoint.at))
                     .where(Touchpoint.source_id == Source.id, Touchpoint.kind == TouchpointKind.THANKED.value,
                            Touchpoint.at <= now).scalar_subquery())
-    sources = select(Source.id, Source.name, Source.type,
-                     func.coalesce(last_thanked, NEVER).label("thanked")).subquery("thanked")
+    may_owe = or_(Source.last_referral_at > func.coalesce(Source.last_thanked_at, NEVER), Source.last_thanked_at > now)
+    # OFFSET 0 keeps PostgreSQL from flattening the subquery and looking up the last thank-you per referral.
+    sources = (select(Source.id, Source.name, Source.type, func.coalesce(last_thanked, NEVER).label("thanked"))
+               .where(may_owe).offset(0).subquery("thanked"))
+    since = func.min(Referral.created_at).label("since")
     owed = and_(Referral.source_id == sources.c.id, Referral.created_at > sources.c.thanked, Referral.created_at <= now)
-    per_source = (select(sources.c.id, sources.c.name, sources.c.type,
-                         select(func.count()).where(owed).scalar_subquery().label("referrals"),
-                         select(func.min(Referral.created_at)).where(owed).scalar_subquery().label("since"))
-                  .subquery("owed"))
-    return (select(per_source).where(per_source.c.referrals > 0)
-            .order_by(per_source.c.since, per_source.c.name, per_source.c.id))
+    return (select(sources.c.id, sources.c.name, sources.c.type, func.count().label("referrals"), since)
+            .select_from(sources).join(Referral, owed).group_by(sources.c.id, sources.c.name, sources.c.type)
+            .order_by(since, sources.c.name, sources.c.id))
 
 
 async def referred_back(session: AsyncSession, window: Window) -> dict[int, tuple[str, str, int]]:

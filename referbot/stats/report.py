@@ -36,19 +36,19 @@ def _funnel(counts: list[int]) -> list[dict[str, Any]]:
             for i, (name, count) in enumerate(zip(names, counts))]
 
 
-def _source_entry(row: queries.SourceRow, organisation: str | None) -> dict[str, Any]:
-    return {"source": row.name, "type": row.type, "organisation": organisation, "referrals": row.referrals,
+def _source_entry(row: queries.SourceRow) -> dict[str, Any]:
+    return {"source": row.name, "type": row.type, "organisation": row.organisation, "referrals": row.referrals,
             "good_fit": row.good_fit, "became_client": row.became_client,
             "conversion": _rate(row.became_client, row.referrals)}
 
 
-def _by_organisation(rows: list[queries.SourceRow], organisations: dict[int, str | None]) -> list[dict[str, Any]]:
+def _by_organisation(rows: list[queries.SourceRow]) -> list[dict[str, Any]]:
     """Per organisation (spelt alike, ignoring case and punctuation): its sources' referrals rolled up."""
     from referbot.sources import name_key
 
     groups: dict[str, dict[str, Any]] = {}
     for row in rows:
-        name = organisations.get(row.source_id) if row.source_id is not None else None
+        name = row.organisation
         if not name:
             continue
         group = groups.setdefault(name_key(name), {"organisation": name, "sources": 0, "referrals": 0, "good_fit": 0,
@@ -98,7 +98,6 @@ async def compute_stats(database: Database, *, period: str = "30d", now: datetim
         median_hours = await queries.median_first_contact_hours(session, windows.current)
         owed = await queries.thanks_owed(session, now)
         sent = await queries.referred_back(session, windows.current)
-        organisations = await queries.organisations(session)
     funnel = queries.funnel_counts(sources)
     return {
         "period": period,
@@ -106,8 +105,8 @@ async def compute_stats(database: Database, *, period: str = "30d", now: datetim
         "end": iso_local(windows.current.end, zone),
         "referrals": funnel[0],
         "previous_referrals": previous,
-        "by_source": [_source_entry(row, organisations.get(row.source_id or -1)) for row in sources],
-        "by_organisation": _by_organisation(sources, organisations),
+        "by_source": [_source_entry(row) for row in sources],
+        "by_organisation": _by_organisation(sources),
         "by_source_type": {kind or UNKNOWN: n for kind, n in queries.count_by_source_type(sources).items()},
         "by_channel": by_channel,
         "by_verdict": {v.value: verdicts.get(v.value, 0) for v in FitVerdict},

@@ -79,9 +79,42 @@ class Source(Base):
     #: apart from the sources who refer to the practice.
     colleague: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
+    #: The source's latest activity, so the nudger and the stats pick the sources where something
+    #: can be due from these columns instead of looking up each source's history: the latest
+    #: touchpoint of any kind, of the kinds they look up, and the latest referral. Kept by
+    #: `Touchpoints.add`, `Referrals.add` and the moves of referrals between sources (see
+    #: `referbot.nudges.scope` for why they can be trusted).
+    last_touch_at: Mapped[datetime | None]
+    last_thanked_at: Mapped[datetime | None]
+    last_referred_back_at: Mapped[datetime | None]
+    last_update_sent_at: Mapped[datetime | None]
+    last_referral_at: Mapped[datetime | None]
+    #: What the nudger remembers, so that it leaves out what has ended without looking it up (see
+    #: `referbot.nudges.scope`). Per periodic nudge kind, the anchor (start of the period, see
+    #: `referbot.nudges.rules`) of its last nudge found done or skipped; per referral nudge kind
+    #: with a source, the instant up to which every referral of the source has that nudge behind
+    #: it (thanked, updated, or done or skipped). NULL: nothing known (yet).
+    stay_in_touch_ended_anchor: Mapped[datetime | None]
+    reciprocity_ended_anchor: Mapped[datetime | None]
+    lapsed_source_ended_anchor: Mapped[datetime | None]
+    thank_source_settled_through: Mapped[datetime | None]
+    close_loop_settled_through: Mapped[datetime | None]
+    #: Counts the changes that can bring back a nudge of the source's that was settled: a referral
+    #: arriving, changing or moving, its nudges erased. The nudger writes what it remembers only
+    #: where this has not changed since it read the source, so a tick never records a stale view.
+    story_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     identities: Mapped[list["SourceIdentity"]] = relationship(back_populates="source", lazy="selectin")
     aliases: Mapped[list["SourceAlias"]] = relationship(lazy="selectin", order_by="SourceAlias.id")
+
+
+#: Where the nudger remembers, per periodic nudge kind, the anchor of the last one that ended.
+ENDED_ANCHOR = {NudgeKind.STAY_IN_TOUCH: Source.stay_in_touch_ended_anchor,
+                NudgeKind.RECIPROCITY: Source.reciprocity_ended_anchor,
+                NudgeKind.LAPSED_SOURCE: Source.lapsed_source_ended_anchor}
+#: Where the nudger remembers, per referral nudge kind it tracks by source, how far it is settled.
+SETTLED_THROUGH = {NudgeKind.THANK_SOURCE: Source.thank_source_settled_through,
+                   NudgeKind.CLOSE_LOOP: Source.close_loop_settled_through}
 
 
 class SourceAlias(Base):
@@ -141,6 +174,9 @@ class Referral(Base):
     created_at: Mapped[datetime] = mapped_column(index=True)
     updated_at: Mapped[datetime]
     first_contact_at: Mapped[datetime | None]
+    #: The furthest funnel stage (`referbot.domain.funnel_stage`) its status history reached since its
+    #: last forced correction: kept by `record_change`, so the stats read one column, not the history.
+    reached: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     #: When the client's details were erased (by `forget` or retention); the row stays for stats.
     erased_at: Mapped[datetime | None]
 

@@ -11,14 +11,19 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any, Sequence
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import case, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from referbot.domain import OutboxKind, ReferralStatus, SourceType, TouchpointKind
-from referbot.store.models import (Conversation, OutboxMessage, ProcessedEvent, Referral, ReferralEvent, Source,
-                                   SourceAlias, SourceIdentity, Touchpoint)
+from referbot.domain import OutboxKind, ReferralStatus, SourceType, TouchpointKind, funnel_stage
+from referbot.store.models import (ENDED_ANCHOR, SETTLED_THROUGH, Conversation, OutboxMessage, ProcessedEvent, Referral,
+                                   ReferralEvent, Source, SourceAlias, SourceIdentity, Touchpoint)
+
+#: The source's column keeping its latest touchpoint of a kind the nudger or the stats ask about.
+LAST_TOUCH_OF_KIND = {TouchpointKind.THANKED: Source.last_thanked_at,
+                      TouchpointKind.REFERRED_BACK: Source.last_referred_back_at,
+                      TouchpointKind.UPDATE_SENT: Source.last_update_sent_at}
 
 
 class _Repository:
@@ -106,6 +111,64 @@ class Sources(_Repository):
             existing.source_id = source.id
         await self.session.flush()
 
+    async def raise_activity(self, source_id: int, at: datetime, *columns: Any) -> None:
+        """Move the source's activity `columns` (see `Source.last_touch_at`) up to `at`, never down."""
+        await self._update(source_id, {column: _raised(column, at) for column in columns})
+
+    async def referral_changed(self, source_id: int, arrived: datetime, *, new: bool = False) -> None:
+        """A referral of the source, arrived at `arrived`, is `new`, changed, or lost its nudges: its
+        nudges may be due again, so the instants up to which the source's referrals are settled go
+        back to before it (the nudger looks at it again) and the change is counted (a tick that read
+        the source before it writes nothing). A new one raises the source's latest referral too."""
+        before = arrived - timedelta(microseconds=1)
+        values: dict[Any, Any] = {column: case((column >= arrived, literal(before, column.type)), else_=column)
+                                  for column in SETTLED_THROUGH.values()}
+        values[Source.story_revision] = Source.story_revision + 1
+        if new:
+            values[Source.last_referral_at] = _raised(Source.last_referral_at, arrived)
+        await self._update(source_id, values)
+
+    async def forget_ended(self, source_id: int) -> None:
+        """The source's periodic nudges were erased: what the nudger remembers of those that ended
+        no longer holds (they may come back), and a tick that read them before writes nothing."""
+        await self._update(source_id, {**{column: None for column in ENDED_ANCHOR.values()},
+                                       Source.story_revision: Source.story_revision + 1})
+
+    async def recompute_activity(self, source_ids: Sequence[int]) -> None:
+        """Set the activity columns of these sources from their history, and have the nudger look at
+        all their referrals again: after referrals or touchpoints moved between sources, the latest
+        activity of one may be older than its column says, and the other has referrals it never saw.
+
+        The rows are locked first (in id order, so two moves never wait on each other in a circle),
+        so the history is read after every writer that already raised them has committed; a writer
+        that raises them later waits for this transaction and raises on top of it."""
+        await self.session.flush()
+        ids = sorted(set(source_ids))
+        await self.session.execute(select(Source.id).where(Source.id.in_(ids)).order_by(Source.id).with_for_update())
+        latest_touch = select(func.max(Touchpoint.at)).where(Touchpoint.source_id == Source.id)
+        values: dict[Any, Any] = {
+            Source.last_touch_at: latest_touch.scalar_subquery(),
+            Source.last_referral_at: select(func.max(Referral.created_at)).where(Referral.source_id == Source.id)
+            .scalar_subquery(),
+            **{column: latest_touch.where(Touchpoint.kind == kind.value).scalar_subquery()
+               for kind, column in LAST_TOUCH_OF_KIND.items()},
+            **{column: None for column in SETTLED_THROUGH.values()},
+            Source.story_revision: Source.story_revision + 1}
+        await self.session.execute(update(Source).where(Source.id.in_(ids)).values(values)
+                                   .execution_options(synchronize_session=False))
+
+    async def _update(self, source_id: int, values: dict[Any, Any]) -> None:
+        """One UPDATE of the source's row, comparing in SQL under its row lock, so concurrent writers
+        of the same source end with the latest instants whatever order they commit in. The ORM
+        object is not refreshed: nothing reads these columns through it."""
+        await self.session.execute(update(Source).where(Source.id == source_id).values(values)
+                                   .execution_options(synchronize_session=False))
+
+
+def _raised(column: Any, at: datetime) -> Any:
+    """`column` moved up to `at`, never down: a back-dated contact leaves a later one standing."""
+    return case((or_(column.is_(None), column < at), literal(at, column.type)), else_=column)
+
 
 class Referrals(_Repository):
     async def get(self, referral_id: int) -> Referral | None:
@@ -118,20 +181,27 @@ class Referrals(_Repository):
         return (await self.session.execute(query)).scalars().all()
 
     async def add(self, referral: Referral, *, by: str) -> Referral:
+        """Store a new referral with its first event, and tell its source (`Sources.referral_changed`)."""
+        referral.reached = funnel_stage(referral.status or ReferralStatus.NEW.value)
         self.session.add(referral)
         await self.session.flush()
         self.session.add(ReferralEvent(referral_id=referral.id, status=referral.status, by=by,
                                        at=referral.created_at))
+        if referral.source_id is not None:
+            await Sources(self.session).referral_changed(referral.source_id, referral.created_at, new=True)
         return referral
 
 
 class Touchpoints(_Repository):
     async def add(self, source: Source, kind: TouchpointKind, *, at: datetime, note: str | None = None,
                   referral_id: int | None = None, by: str | None = None) -> Touchpoint:
+        """Store a contact with a source, and raise the source's latest contact (of this kind)."""
         touchpoint = Touchpoint(source_id=source.id, kind=kind.value, note=note, referral_id=referral_id,
                                 by=by, at=at)
         self.session.add(touchpoint)
         await self.session.flush()
+        of_kind = [LAST_TOUCH_OF_KIND[kind]] if kind in LAST_TOUCH_OF_KIND else []
+        await Sources(self.session).raise_activity(source.id, at, Source.last_touch_at, *of_kind)
         return touchpoint
 
     async def for_source(self, source_id: int) -> Sequence[Touchpoint]:

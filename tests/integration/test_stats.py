@@ -7,7 +7,9 @@ from datetime import timedelta
 
 import pytest
 
+from referbot.domain import TouchpointKind
 from referbot.stats import UnknownPeriod, compute_stats, render_stats
+from referbot.store import UnitOfWork
 from tests.integration.stats_history import ANN, BEN, HOPE, KIM, NOW, ORGANISATIONS, SCHOOL, at, seed_history
 
 OWED = [{"source": SCHOOL, "type": "school", "referrals": 3, "since": "2025-01-15T12:00:00+00:00"},
@@ -116,6 +118,20 @@ async def test_every_figure_of_a_known_history(database, period: str) -> None:
     await seed_history(database)
     expected = {**EXPECTED[period], "by_organisation": clinic(EXPECTED[period]["by_source"])}
     assert await compute_stats(database, period=period, now=NOW) == expected
+
+
+async def test_a_thank_you_after_now_still_leaves_the_referrals_before_it_owed(database) -> None:
+    """The school is thanked after `now`: a report as of `now` still counts its three referrals owed
+    (its last thank-you up to `now` decides, not the latest one)."""
+    await seed_history(database)
+    async with UnitOfWork(database) as uow:
+        school = await uow.sources.by_name(SCHOOL)
+        assert school is not None
+        await uow.touchpoints.add(school, TouchpointKind.THANKED, at=NOW + timedelta(days=5), by="staff")
+        await uow.commit()
+    assert (await compute_stats(database, period="30d", now=NOW))["thanks_owed"] == OWED
+    assert [owed["source"] for owed in (await compute_stats(database, period="30d", now=NOW + timedelta(days=6)))
+            ["thanks_owed"]] == [ANN]
 
 
 async def test_empty_database(database) -> None:

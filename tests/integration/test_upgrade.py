@@ -1,6 +1,6 @@
 """The documented upgrade path: a database made by the first release and filled with its data is
 upgraded by `referbot db upgrade` to the newest schema, on SQLite and PostgreSQL, and everything in it
-is still there and usable."""
+is still there and usable; what a migration computes from the history is what the writes keep."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import asyncio
 import json
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -17,9 +17,17 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, func, insert, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from referbot.domain import ReferralStatus, SourceType, TouchpointKind
+from referbot.profile import Profile
+from referbot.referrals import edit_referral, set_referral_status
+from referbot.source_records import merge_sources
+from referbot.store import Database, UnitOfWork
 from referbot.store.database import alembic_config, head_revision
-from tests.conftest import pg_server_psql
+from referbot.store.models import Referral, Source
+from tests.conftest import FakeClock, pg_server_psql
 from tests.e2e.cli import referbot
+from tests.fakes import KeywordAssessor
+from tests.integration.nudge_practice import Practice, local
 
 FIRST = "0001"
 T0 = datetime(2026, 1, 5, 15, 0, tzinfo=timezone.utc)
@@ -144,3 +152,74 @@ async def test_a_current_database_starts_without_importing_alembic(tmp_path: Pat
     started = await asyncio.to_thread(subprocess.run, [sys.executable, "-c", probe], capture_output=True, text=True)
     assert started.returncode == 0, started.stderr
     assert started.stdout.strip() == "[]"
+
+
+async def test_the_migration_backfill_gives_what_the_writes_keep(database: Database, profile: Profile) -> None:
+    """Migration 0008 computes each source's latest activity from the history; from then on the
+    writes keep it (touchpoints of every kind, some back-dated; referrals, one moved; a merge). Going
+    back to 0007 and up again computes exactly what the writes kept."""
+    clock = FakeClock(local(2026, 3, 2, 10, 0))
+    practice = Practice(database, profile, clock)
+    for name in ("Dr. Ann Lee", "Northside High", "Dr. Raj Patel", "Ann Lee MD"):
+        await practice.source(name, SourceType.PHYSICIAN, created=clock() - timedelta(days=400))
+    moved = await practice.referral("Dr. Ann Lee", at=clock() - timedelta(days=3))
+    await practice.referral("Dr. Ann Lee", at=clock() - timedelta(days=30))  # recorded late
+    await practice.referral("Ann Lee MD", at=clock() - timedelta(days=10))
+    for kind in TouchpointKind:
+        await practice.touch("Dr. Ann Lee", kind, at=clock() - timedelta(days=20))
+        await practice.touch("Northside High", kind)
+        await practice.touch("Ann Lee MD", kind, at=clock() - timedelta(days=5))
+    await practice.touch("Dr. Ann Lee", TouchpointKind.THANKED, at=clock() - timedelta(days=40))  # back-dated
+    await edit_referral(database, profile, KeywordAssessor(), moved, "source", "Dr. Raj Patel", by="test", now=clock())
+    async with UnitOfWork(database) as uow:
+        await merge_sources(uow, await uow.sources.by_name("Dr. Ann Lee"), await uow.sources.by_name("Ann Lee MD"),
+                            clock())
+        await uow.commit()
+    kept = await activity(database)
+    assert kept[await source_id(database, "Dr. Raj Patel")]["last_referral_at"] == clock() - timedelta(days=3)
+
+    await asyncio.to_thread(command.downgrade, alembic_config(database.url), "0007")
+    await asyncio.to_thread(command.upgrade, alembic_config(database.url), "head")
+    assert await activity(database) == kept
+
+
+async def test_the_funnel_stage_backfill_gives_what_record_change_keeps(database: Database, profile: Profile) -> None:
+    """Migration 0009 computes each referral's furthest funnel stage from its status history; from
+    then on `record_change` keeps it: moves forward and back, a forced correction that starts afresh,
+    a field edit. Going back to 0008 and up again computes exactly what the writes kept."""
+    clock = FakeClock(local(2026, 3, 2, 10, 0))
+    practice = Practice(database, profile, clock)
+    await practice.source("Dr. Ann Lee", SourceType.PHYSICIAN, created=clock() - timedelta(days=400))
+    booked = await practice.referral("Dr. Ann Lee", at=clock() - timedelta(days=3))
+    corrected = await practice.referral("Dr. Ann Lee", at=clock() - timedelta(days=2))
+    untouched = await practice.referral("Dr. Ann Lee", at=clock() - timedelta(days=1))
+    for status in (ReferralStatus.CONTACTED, ReferralStatus.CONSULT_BOOKED, ReferralStatus.NO_RESPONSE):
+        await set_referral_status(database, booked, status, by="test", now=clock())
+    await set_referral_status(database, corrected, ReferralStatus.BECAME_CLIENT, by="test", now=clock())
+    await set_referral_status(database, corrected, ReferralStatus.CONTACTED, by="test", now=clock(), force=True)
+    await edit_referral(database, profile, KeywordAssessor(), corrected, "client_name", "Sam", by="test", now=clock())
+    kept = await reached(database)
+    assert kept == {booked: 2, corrected: 1, untouched: 0}
+
+    await asyncio.to_thread(command.downgrade, alembic_config(database.url), "0008")
+    await asyncio.to_thread(command.upgrade, alembic_config(database.url), "head")
+    assert await reached(database) == kept
+
+
+async def reached(database: Database) -> dict[int, int]:
+    async with database.sessions() as session:
+        return dict((await session.execute(select(Referral.id, Referral.reached))).all())
+
+
+async def activity(database: Database) -> dict[int, dict[str, datetime | None]]:
+    columns = [Source.id, Source.last_touch_at, Source.last_thanked_at, Source.last_referred_back_at,
+               Source.last_update_sent_at, Source.last_referral_at]
+    async with database.sessions() as session:
+        return {row.id: dict(row._mapping) for row in await session.execute(select(*columns))}
+
+
+async def source_id(database: Database, name: str) -> int:
+    async with UnitOfWork(database) as uow:
+        source = await uow.sources.by_name(name)
+        assert source is not None
+        return source.id
