@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 
@@ -42,6 +43,9 @@ class ReferralStatus(str, enum.Enum):
     NO_RESPONSE = "no_response"
     DECLINED_BY_CLIENT = "declined_by_client"
 
+
+#: Before any record: the "last contact" of a source never contacted, or its last thank-you.
+NEVER = datetime(1900, 1, 1, tzinfo=timezone.utc)
 
 #: The funnel's stages after "referral", in order. A referral has reached a stage if it ever had
 #: that status or a later one (a client booked straight from `new` still counts as contacted).

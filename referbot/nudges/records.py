@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from referbot.domain import NudgeState, ReferralStatus, TouchpointKind
 from referbot.nudges.rules import CLOSING_STATUSES, Candidate, PracticeFacts, ReferralFacts, SourceFacts, TouchFacts
-from referbot.nudges.scope import ENDED, Remember, Scope, batches
+from referbot.nudges.scope import ENDED, Remember, Scope
+from referbot.store.batches import batches
 from referbot.store.models import ENDED_ANCHOR, NudgeRecord, Referral, ReferralEvent, Source, Touchpoint
 
 

@@ -25,19 +25,17 @@ When each rule is due:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import cached_property
 from typing import Iterator
 
-from referbot.domain import NudgeKind, ReferralStatus, TouchpointKind
+from referbot.domain import NEVER, NudgeKind, ReferralStatus, TouchpointKind
 from referbot.nudges.office_hours import business_days_after, calendar_days_after, local_date
 from referbot.profile import Profile
 
 #: Statuses that end a referral: the referrer can be told how it went.
 CLOSING_STATUSES = frozenset({ReferralStatus.BECAME_CLIENT, ReferralStatus.NOT_A_FIT, ReferralStatus.REFERRED_OUT,
                               ReferralStatus.DECLINED_BY_CLIENT, ReferralStatus.NO_RESPONSE})
-#: Before any record: the anchor of the reciprocity period of a source never referred back to.
-NEVER = datetime(1900, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)

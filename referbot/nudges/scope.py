@@ -69,32 +69,22 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterator, Sequence, TypeVar
+from typing import Any, Callable, Sequence
 
 from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from referbot.domain import NudgeKind, NudgeState, ReferralStatus
-from referbot.nudges.rules import (CLOSING_STATUSES, NEVER, first_contact_due, lapsed_source_due, stay_in_touch_due,
+from referbot.domain import NEVER, NudgeKind, NudgeState, ReferralStatus
+from referbot.nudges.rules import (CLOSING_STATUSES, first_contact_due, lapsed_source_due, stay_in_touch_due,
                                    thank_due)
 from referbot.profile import Profile, StayInTouchRule
+from referbot.store.batches import batches
 from referbot.store.models import ENDED_ANCHOR, SETTLED_THROUGH, NudgeRecord, Referral, ReferralEvent, Source
 
 #: States after which the same nudge (same key) never comes back.
 ENDED = (NudgeState.DONE.value, NudgeState.SKIPPED.value)
 #: Calendar days land on the local wall clock: daylight saving moves a due time by an hour or so.
 CALENDAR_SLACK = timedelta(days=1)
-#: Rows (or ids) per statement: 11 columns x 2,000 rows stays far below PostgreSQL's 32,767 arguments.
-BATCH = 2000
-T = TypeVar("T")
-
-
-def batches(items: Sequence[T]) -> Iterator[Sequence[T]]:
-    """`items` a statement's worth at a time, so no statement grows with history."""
-    for start in range(0, len(items), BATCH):
-        yield items[start:start + BATCH]
-
-
 @dataclass(frozen=True)
 class Remember:
     """An instant for the nudger to write on a source (see above): `column` becomes `value`, if the

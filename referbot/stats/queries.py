@@ -17,19 +17,17 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Subquery, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from referbot.domain import FUNNEL, FitVerdict, TouchpointKind
+from referbot.domain import FUNNEL, NEVER, FitVerdict, TouchpointKind
 from referbot.stats.periods import Month, Window
 from referbot.store.models import Referral, Source, Touchpoint
 
-#: Funnel stages after "referral", in order (see `referbot.domain.FUNNEL`).
-STAGES = FUNNEL
-BECAME_CLIENT_RANK = len(STAGES)
+BECAME_CLIENT_RANK = len(FUNNEL)
 GOOD_FIT = FitVerdict.GOOD_FIT.value
 
 
@@ -145,8 +143,6 @@ async def median_first_contact_hours(session: AsyncSession, window: Window) -> f
     return statistics.median(hours) if hours else None
 
 
-#: Before any referral: the "last thank-you" of a source never thanked.
-NEVER = datetime(1900, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone, tzinfo
 from typing import Any
 
-from referbot.domain import FitVerdict
+from referbot.domain import FUNNEL, FitVerdict
 from referbot.stats import queries
 from referbot.stats.periods import period_windows
 from referbot.store import Database
@@ -30,7 +30,7 @@ def _rate(part: int, whole: int) -> float | None:
 
 def _funnel(counts: list[int]) -> list[dict[str, Any]]:
     """Each stage with its count, the share of the stage before it and the share of all referrals."""
-    names = ["referral", *(stage.value for stage in queries.STAGES)]
+    names = ["referral", *(stage.value for stage in FUNNEL)]
     return [{"stage": name, "count": count, "rate": _rate(count, counts[i - 1]) if i else None,
              "of_referrals": _rate(count, counts[0])}
             for i, (name, count) in enumerate(zip(names, counts))]
