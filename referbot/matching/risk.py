@@ -84,6 +84,7 @@ class RiskDetector:
         self._unreal = re.compile(data["context"]["unreal"])
         self._fear = re.compile(data["context"]["fear"])
         self._ongoing = re.compile(data["context"]["ongoing"])
+        self._ceased = re.compile(data["context"]["ceased"])
         self._accident = re.compile(data["context"]["accident"])
         self._play = re.compile(data["context"]["play"])
         self._earnest = re.compile(data["context"]["earnest"])
@@ -126,10 +127,13 @@ class RiskDetector:
 
     def _historical(self, analysis: Analysis, first: int, past: bool) -> bool:
         """A `past` pattern ("was abused") is history unless its clause says it goes on ("was hit
-        again", "still living with him"); any other is history only when its clause says it is past ("hx of",
-        "in 2015", "as a teen")."""
+        again", "still living with him"); any other is history when its clause says it is past ("hx of",
+        "in 2015", "as a teen"), or when its sentence says it has stopped since ("cut her arm last
+        month, has stopped since") and its clause does not say it goes on."""
         if past:
             return not self._ongoing.search(analysis.clause(first))
+        if self._ceased.search(analysis.sentence_around(first, first)) and not self._ongoing.search(analysis.clause(first)):
+            return True
         return is_historical(analysis, first, self._rules)
 
     def _stands(self, family: Family, analysis: Analysis, first: int, last: int) -> bool:

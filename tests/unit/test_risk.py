@@ -376,3 +376,61 @@ def test_an_act_after_a_negated_clause_and_an_explosive_made(matcher: Matcher, t
                                   "there was a bomb scare at the station and he has panicked on trains since"])
 def test_bath_bombs_and_bomb_scares_are_not_threats(matcher: Matcher, text: str) -> None:
     assert matcher.assess_risk(text).level is not RiskLevel.CRISIS
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("A&E note: 34M brought in 3h after ingestion of approx 30 paracetamol, treated, went home before mental health saw him",
+     CrisisKind.MEDICAL),
+    ("survived the tablets on Friday, told the crisis nurse next time he will take more and not tell anyone",
+     CrisisKind.SELF),
+    ("she lit charcoal in the bathroom last night with the door shut, her flatmate smelled it", CrisisKind.SELF),
+    ("me cousin seh him a go bring the piece to the shop tomorrow an finish it with the manager", CrisisKind.OTHERS),
+])
+def test_an_ingestion_a_next_attempt_charcoal_in_a_closed_room_and_a_weapon_brought(
+        matcher: Matcher, text: str, kind: CrisisKind) -> None:
+    _crisis(matcher, text, kind)
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("keeps saying the kids would be fine from the life insurance, he is 52 and lost the business", CrisisKind.SELF),
+    ("picked up two bags of charcoal on her way home and locked her door, not answering", CrisisKind.SELF),
+    ("since the funeral he says his wife keeps calling him at night to come and be with her", CrisisKind.SELF),
+    ("her last message to me was please stop worrying about me now, phone is off", CrisisKind.SELF),
+    ("police asked to do a welfare check on my brother, no word from him since Tuesday", CrisisKind.SELF),
+    ("Mr D, 84, lives with his grandson who has taken his bank cards; daughter says grandson won't let the district nurses in",
+     CrisisKind.FROM_OTHERS),
+    ("throwing up after eating around six times a day, keep feeling faint at work", CrisisKind.MEDICAL),
+])
+def test_insurance_charcoal_a_dead_loved_one_calling_a_welfare_check_a_gun_asked_for_an_elder_kept_from_help(
+        matcher: Matcher, text: str, kind: CrisisKind) -> None:
+    risk = matcher.assess_risk(text)
+    assert risk.level is not RiskLevel.NONE and risk.kind is kind
+
+
+@pytest.mark.parametrize("text", [
+    "Y8 girl scratched her hand with scissors in one lesson in October, says she has stopped since, form tutor keeping an eye",
+    "was held up at gunpoint in a shop in March, jumpy in crowds since, no safety worries now",
+    "vet came out and we put our old pony down with the rifle, the kids are heartbroken",
+    "has a firearms certificate for deer stalking, off work with his back, low and bored",
+    "honestly id rather die than do another group icebreaker, anyway the social anxiety is bad",
+    "we got charcoal in for the braai on Saturday and my husband still wont talk to me",
+    "she moved into a womens refuge with the baby two years ago and has her own flat, struggling with exam nerves",
+])
+def test_history_stopped_since_a_put_down_animal_a_certificate_a_preference_and_a_braai_do_not_alarm(
+        matcher: Matcher, text: str) -> None:
+    assert matcher.assess_risk(text).level is RiskLevel.NONE
+
+
+def test_a_month_named_for_a_plan_is_not_history(matcher: Matcher) -> None:
+    plan = "says she is planning to end her life in June after her exams, has picked the bridge"
+    assert matcher.assess_risk(plan).level is RiskLevel.CRISIS
+
+
+def test_not_drinking_since_a_day_is_not_stopped_since(matcher: Matcher) -> None:
+    refusing = "he hasnt drunk anything since friday and is confused this morning"
+    assert matcher.assess_risk(refusing).level is RiskLevel.CRISIS
+
+
+def test_someone_in_a_bad_way_asking_for_a_gun_is_asked_about(matcher: Matcher) -> None:
+    asking = "my mate keeps asking if he can borrow my hunting rifle, hes been a mess since she left him"
+    assert matcher.assess_risk(asking).level is RiskLevel.ASK
