@@ -86,10 +86,14 @@ def test_idioms_and_others_deaths_are_not_risk(matcher: Matcher, text: str) -> N
     ("hair loss from chemo, low mood", "grief_loss", "chronic_illness_pain"),
     ("attended ED twice this month with panic", "eating_disorders", "anxiety"),
     ("the kids will be the death of me, so anxious", "grief_loss", "anxiety"),
+    ("i feel like such an imposter at work, constantly anxious", "psychosis", "anxiety"),
+    ("bedtime is a war zone every night, I am so stressed", "trauma_ptsd", "stress_burnout"),
+    ("he cracked a tooth grinding at night from work stress", "substance_use", "stress_burnout"),
 ])
 def test_a_word_in_its_everyday_sense_is_not_the_issue(matcher: Matcher, text: str, absent: str, present: str) -> None:
     """'couple of', 'came out of', 'crack on', 'hair loss', 'attended ED' (the emergency department),
-    'the death of me': the issue's word, another sense."""
+    'the death of me', feeling an imposter, a war zone at home, a cracked tooth: the issue's word, another
+    sense."""
     found = ids(matcher, text)
     assert absent not in found and present in found, (text, found)
 
