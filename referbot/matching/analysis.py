@@ -188,6 +188,8 @@ def is_negated(analysis: Analysis, first: int, last: int, rules: ContextRules) -
             break
         if analysis.words[j] in rules.post_negations:
             return True
+        if analysis.words[j] in rules.answers_no and _after_label(analysis, j):
+            return True  # a form's field answered "no": "Suicidal thoughts: no"
     return _answered_no(analysis, first, last, rules)
 
 

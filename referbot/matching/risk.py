@@ -57,6 +57,7 @@ class Family:
     accident: bool
     sport: bool
     intrusive: bool
+    care_plan: bool
     threatened_issue: str | None  # set for threats: the issue when the client is the one threatened
 
 
@@ -89,6 +90,7 @@ class RiskDetector:
         self._play = re.compile(data["context"]["play"])
         self._earnest = re.compile(data["context"]["earnest"])
         self._sport = re.compile(data["context"]["sport"])
+        self._care_plan = re.compile(data["context"]["care_plan"])
         self._thought = re.compile(data["context"]["thought"])
         self._abhorrent = re.compile(data["context"]["abhorrent"])
         self._household_threat = re.compile(rf"\b(?:{macros['household_threat']})$")
@@ -148,6 +150,8 @@ class RiskDetector:
         if family.accident and self._accident.search(sentence):
             return False
         if family.sport and self._sport.search(sentence):
+            return False
+        if family.care_plan and self._care_plan.search(sentence):
             return False
         return not (family.fear and self._fear.search(sentence))
 
@@ -210,7 +214,7 @@ def _family(name: str, entry: dict[str, Any], macros: dict[str, str], slots: dic
     return Family(name, CrisisKind(entry["kind"]), entry.get("issue"), entry.get("ask_issue"), joined("crisis"), joined("ask"), joined("past"),
                   tuple(tuple(slots[s] for s in concept) for concept in entry.get("concepts", [])),
                   tuple(whole_word(p) for p in entry.get("abbreviations", [])),
-                  *(bool(entry.get(flag)) for flag in ("jest", "fear", "accident", "sport", "intrusive")),
+                  *(bool(entry.get(flag)) for flag in ("jest", "fear", "accident", "sport", "intrusive", "care_plan")),
                   entry.get("threatened_issue"))
 
 

@@ -434,3 +434,32 @@ def test_not_drinking_since_a_day_is_not_stopped_since(matcher: Matcher) -> None
 def test_someone_in_a_bad_way_asking_for_a_gun_is_asked_about(matcher: Matcher) -> None:
     asking = "my mate keeps asking if he can borrow my hunting rifle, hes been a mess since she left him"
     assert matcher.assess_risk(asking).level is RiskLevel.ASK
+
+
+@pytest.mark.parametrize("text", [
+    "my brother says he'll kill me if I forget his birthday again, anyway I forget everything and lose my keys daily",
+    "terrified a candle will set the flat on fire and kill my dog, I check every wick ten times",
+    "Mum decided to stop dialysis after talking it through with her renal team, palliative care are involved, I cannot concentrate",
+    "Suicidal thoughts: no. Self harm: no. Main worry is panic on the motorway",
+    "since my cousin drowned I think about death a lot, not wanting it, just scared of how sudden it is",
+])
+def test_hyperbole_an_animal_a_care_team_decision_and_a_form_answered_no_do_not_alarm(
+        matcher: Matcher, text: str) -> None:
+    assert matcher.assess_risk(text).level is RiskLevel.NONE
+
+
+@pytest.mark.parametrize("text", [
+    "honestly I no longer care whether I wake up, I go through the motions",
+    "cant do it. dont want another day of this",
+])
+def test_indifference_to_going_on_is_asked_about(matcher: Matcher, text: str) -> None:
+    assert matcher.assess_risk(text).level is RiskLevel.ASK
+
+
+def test_a_form_answered_yes_still_alarms(matcher: Matcher) -> None:
+    assert matcher.assess_risk("Self harm: yes, cutting most nights this week").level is RiskLevel.CRISIS
+
+
+def test_treatment_stopped_to_die_without_a_care_team_is_still_a_crisis(matcher: Matcher) -> None:
+    refusing = "he stopped his dialysis on Monday because he wants to die, the renal nurse is worried"
+    assert matcher.assess_risk(refusing).level is RiskLevel.CRISIS
