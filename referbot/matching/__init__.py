@@ -36,6 +36,10 @@ _LEARNED_ISSUE_SCORE = 72.0
 # instead of stopping the intake: two readings disagree, so one direct question decides. Below this
 # probability no crisis in any probe or the dev set fell; false alarms did.
 _DOUBT = 0.05
+# The mirror image: where the rules judged some wording of risk not meant (sport, a joke, negated),
+# the learned model may still ask about the rest of the text only when it reads it as almost surely
+# risk, since the rules have already looked at it.
+_SURE = 1 - _DOUBT
 
 
 class _Reading(NamedTuple):
@@ -44,7 +48,7 @@ class _Reading(NamedTuple):
     analysis: Analysis
     hits: list[IssueHit]
     findings: list[Finding]
-    dismissed: bool  # wording of risk was seen and judged away by its context
+    dismissed: tuple[tuple[int, int], ...]  # token spans of risk wording judged away by its context
 
 
 def unprotected_corrector() -> TokenCorrector:
@@ -108,13 +112,20 @@ class Matcher:
                 return RiskLevel.ASK
         return level
 
-    def _second_opinion(self, analysis: Analysis, past: tuple[str, ...], dismissed: bool) -> RiskAssessment:
+    def _second_opinion(self, analysis: Analysis, past: tuple[str, ...],
+                        dismissed: tuple[tuple[int, int], ...]) -> RiskAssessment:
         """Where the rules saw nothing, the learned model may ask (never alarm). Where they saw risk and
-        judged it past, negated or not meant, that judgement stands."""
-        if self._model is None or past or dismissed:
+        judged it past, that judgement stands; where they judged it negated or not meant, it stands for
+        the sentence they judged, and the model may still ask about the others when almost sure: "Dad
+        has a shotgun certificate" is sport, and says nothing about the boy's list of names and "making
+        them all pay Friday" in the sentence before."""
+        if self._model is None or past:
             return RiskAssessment(history=past)
         opinion = self._model.opinion(analysis)
         if opinion is None or not self._model.asks(opinion):
+            return RiskAssessment(history=past)
+        judged = {analysis.sentence_start(first) for first, _ in dismissed}
+        if judged and (analysis.sentence_start(opinion.first) in judged or opinion.probability < _SURE):
             return RiskAssessment(history=past)
         return RiskAssessment(RiskLevel.ASK, opinion.kind, analysis.evidence(opinion.first, opinion.last), past)
 

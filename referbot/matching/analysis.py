@@ -68,10 +68,14 @@ class Analysis:
         clause = self.clause_of[index]
         return " ".join(w for w, c in zip(self.words, self.clause_of) if c == clause)
 
+    def sentence_start(self, index: int) -> int:
+        """The first token of the sentence the token at `index` is in."""
+        while index > 0 and self.tokens[index].brk != "hard":
+            index -= 1
+        return index
+
     def sentence_around(self, first: int, last: int) -> str:
-        start = first
-        while start > 0 and self.tokens[start].brk != "hard":
-            start -= 1
+        start = self.sentence_start(first)
         end = last + 1
         while end < len(self.tokens) and self.tokens[end].brk != "hard":
             end += 1

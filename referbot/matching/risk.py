@@ -107,25 +107,27 @@ class RiskDetector:
         spelt = {w for p in patterns for w in re.findall(r"[a-z]{4,}", re.sub(r"\\[a-zA-Z]", " ", p))}
         return spelt | set(data["words"])
 
-    def findings(self, analysis: Analysis, backstop: Iterable[tuple[int, int]] = ()) -> tuple[list[Finding], bool]:
-        """Every finding that stands in its context, current and historical alike, and whether any
-        wording of risk was seen and dismissed by its context (negated, an idiom, a dream, a joke...).
+    def findings(self, analysis: Analysis,
+                 backstop: Iterable[tuple[int, int]] = ()) -> tuple[list[Finding], tuple[tuple[int, int], ...]]:
+        """Every finding that stands in its context, current and historical alike, and the token spans
+        of wording of risk that was seen and dismissed by its context (negated, an idiom, a dream, a joke...).
         `backstop` spans are the issue vocabulary's own finds of risk, judged here as an `ask` of the
         backstop family."""
-        found, dismissed = [], False
+        found: list[Finding] = []
+        dismissed: list[tuple[int, int]] = []
         for family in self._families:
             spans = _raw(family, analysis)
             if family.name == BACKSTOP:
                 spans += [(RiskLevel.ASK, first, last, False) for first, last in backstop]
             for level, first, last, past in spans:
                 if not self._stands(family, analysis, first, last):
-                    dismissed = True
+                    dismissed.append((first, last))
                 else:
                     level = self._in_jest(family, level, analysis, first, last)
                     level = self._abhorred(family, level, analysis, first, last)
                     kind, issue = self._who(family, level, analysis, first, last)
                     found.append(Finding(family, level, kind, first, last, self._historical(analysis, first, past), issue))
-        return found, dismissed
+        return found, tuple(dismissed)
 
     def _historical(self, analysis: Analysis, first: int, past: bool) -> bool:
         """A `past` pattern ("was abused") is history unless its clause says it goes on ("was hit
@@ -236,7 +238,4 @@ def _raw(family: Family, analysis: Analysis) -> list[tuple[RiskLevel, int, int, 
 
 
 def _sentence_before(analysis: Analysis, index: int) -> str:
-    start = index
-    while start > 0 and analysis.tokens[start].brk != "hard":
-        start -= 1
-    return " ".join(analysis.words[start:index])
+    return " ".join(analysis.words[analysis.sentence_start(index):index])

@@ -133,6 +133,20 @@ def test_an_example_reads_the_eval_matcher_shape(rules: Matcher) -> None:
     assert not example(rules.analyse("x"), {"text": "x", "crisis": False}).at_risk
 
 
+@pytest.mark.parametrize(("bias", "level"), [(10.0, RiskLevel.ASK), (1.0, RiskLevel.NONE)])
+def test_a_judgement_of_one_sentence_leaves_the_others_to_a_model_that_is_almost_sure(bias: float,
+                                                                                     level: RiskLevel) -> None:
+    """'Dad has a shotgun certificate' is sport; the threat in the sentence before is not the rules'
+    to silence, so a model almost sure of it (p >= 0.95, here 0.99996) asks; a model that merely
+    leans that way (p 0.73) stays silent where the rules have looked."""
+    model = RiskModel(Linear(bias, {"s:friday": 0.1}), {k.value: Linear(0.0, {}) for k in CrisisKind}, 0.5, {})
+    matcher = Matcher(learned=False)
+    matcher._model = model
+    text = "Y9 boy drew the hall with crosses on it and says Friday is the day. Dad has a shotgun certificate."
+    assert matcher.assess_risk(text).level is level
+    assert matcher.assess_risk("Dad has a shotgun certificate and shoots on Friday.").level is RiskLevel.NONE
+
+
 def test_a_crisis_the_model_reads_as_surely_safe_is_asked_about_instead() -> None:
     never = RiskModel(Linear(-10.0, {"s:kill": 0.1}), {k.value: Linear(0.0, {}) for k in CrisisKind}, 0.5, {})
     matcher = Matcher(learned=False)
