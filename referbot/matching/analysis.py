@@ -75,9 +75,11 @@ class Analysis:
         return index
 
     def sentence_around(self, first: int, last: int) -> str:
+        """The sentence of a span; a form's label and its answer are one ("Firearms in home: yes,
+        licensed shotgun for the farm")."""
         start = self.sentence_start(first)
         end = last + 1
-        while end < len(self.tokens) and self.tokens[end].brk != "hard":
+        while end < len(self.tokens) and (self.tokens[end].brk != "hard" or _after_label(self, end)):
             end += 1
         return " ".join(self.words[start:end])
 
@@ -201,13 +203,10 @@ def _answered_no(analysis: Analysis, first: int, last: int, rules: ContextRules)
     """A screening question reported with its answer: "asked if she was thinking of hurting herself
     and she said no". Only an answer that comes first counts, so "asked if he wanted to die and he
     said yes, no plan" stays a finding."""
-    start = first
-    while start > 0 and analysis.tokens[start].brk != "hard":
-        start -= 1
-    if not rules.asked.search(" ".join(analysis.words[start:first])):
+    if not rules.asked.search(" ".join(analysis.words[analysis.sentence_start(first):first])):
         return False
     for j in range(last + 1, len(analysis.words)):
-        if analysis.tokens[j].brk == "hard" and j > last + 1:
+        if analysis.tokens[j].brk == "hard" and j > last + 1 and not _after_label(analysis, j):
             return False
         if analysis.words[j] not in rules.answer_words:
             return analysis.words[j] in rules.answers_no
@@ -222,6 +221,19 @@ def _after_label(analysis: Analysis, index: int) -> bool:
 
 
 def is_historical(analysis: Analysis, first: int, rules: ContextRules) -> bool:
-    """A past mention with nothing in its clause saying it is happening now."""
+    """A past mention with nothing in its clause saying it is happening now. A bracketed aside is
+    read with the clause it explains: "Hx SH (cutting) age 14-17"."""
     clause = analysis.clause(first)
-    return bool(rules.historical.search(clause)) and not rules.recent.search(clause)
+    if rules.recent.search(clause):
+        return False
+    explained = _explained_by_aside(analysis, first)
+    return bool(rules.historical.search(clause) or explained is not None and rules.historical.search(analysis.clause(explained)))
+
+
+def _explained_by_aside(analysis: Analysis, index: int) -> int | None:
+    """The last word before the opening bracket of the aside that `index` is in, if it is in one."""
+    start = analysis.clause_of.index(analysis.clause_of[index])
+    if start == 0:
+        return None
+    gap = analysis.text[analysis.tokens[start - 1].end:analysis.tokens[start].start]
+    return start - 1 if "(" in gap or "[" in gap else None

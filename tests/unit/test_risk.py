@@ -463,3 +463,32 @@ def test_a_form_answered_yes_still_alarms(matcher: Matcher) -> None:
 def test_treatment_stopped_to_die_without_a_care_team_is_still_a_crisis(matcher: Matcher) -> None:
     refusing = "he stopped his dialysis on Monday because he wants to die, the renal nurse is worried"
     assert matcher.assess_risk(refusing).level is RiskLevel.CRISIS
+
+
+@pytest.mark.parametrize("text", [
+    "Guns in the house: yes, two rifles in a locked cabinet, husband is a licensed gamekeeper. Referral is for his drinking",
+    "I shoot clays on Sundays, that's the only gun in my life, your form asked. Mainly here for panic attacks",
+    "Hx of DSH (burning) aged 15-16, nothing since. Now 30 and struggling after the divorce",
+    "goes deer stalking with his grandad in the Highlands, referral is for his stammer and exam nerves",
+    "petrified of the anaesthetic and not waking up before her knee operation, otherwise well",
+    "honestly I am at the end of my tether with the twins, no sleep for weeks",
+    "the GP asked about thoughts of ending his life and he was clear: no. Wants help with grief",
+])
+def test_guns_told_for_a_form_history_in_brackets_stalking_deer_and_the_fear_of_anaesthesia_do_not_alarm(
+        matcher: Matcher, text: str) -> None:
+    assert matcher.assess_risk(text).level is RiskLevel.NONE
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("said at the end of the session 'we both know how this ends', two attempts last year", CrisisKind.SELF),
+    ("she says she can't see how things will ever get better since the baby, cries all day", CrisisKind.SELF),
+    ("he has been living off energy drinks and nothing else for three weeks, dizzy at work", CrisisKind.MEDICAL),
+])
+def test_the_end_foreseen_no_way_things_get_better_and_living_on_nothing_are_asked_about(
+        matcher: Matcher, text: str, kind: CrisisKind) -> None:
+    risk = matcher.assess_risk(text)
+    assert risk.level is not RiskLevel.NONE and risk.kind is kind, risk
+
+
+def test_a_gun_in_a_labelled_answer_without_sport_is_still_asked_about(matcher: Matcher) -> None:
+    assert matcher.assess_risk("Access to firearms: yes, he keeps a pistol in the bedside drawer").level is not RiskLevel.NONE
