@@ -15,26 +15,27 @@ touchpoints(kind, at) for referrals back. `python -m bench.explain` prints the p
 
 from __future__ import annotations
 
-import statistics
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterable, Mapping
 
-from sqlalchemy import ColumnElement, Select, Subquery, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, Subquery, and_, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referbot.domain import FUNNEL, NEVER, FitVerdict, TouchpointKind
 from referbot.stats.periods import Month, Window
-from referbot.store.models import Referral, Source, Touchpoint
+from referbot.store.models import NO_SOURCE, ChannelTally, Referral, Source, SourceTally, Touchpoint, WaitTally
+from referbot.store.tallies import wait_minutes
 
 BECAME_CLIENT_RANK = len(FUNNEL)
 GOOD_FIT = FitVerdict.GOOD_FIT.value
 
 
 def in_window(column: Any, window: Window) -> ColumnElement[bool]:
-    if window.start is None:
-        return column <= window.end
-    return and_(column > window.start, column <= window.end)
+    bounds = ([] if window.start is None else [column > window.start]) + ([] if window.end is None
+                                                                          else [column <= window.end])
+    return and_(*bounds)
 
 
 def _count_when(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -69,11 +70,16 @@ async def count_by_channel_and_verdict(session: AsyncSession,
     (neither needs the status history)."""
     query = (select(Referral.channel, Referral.verdict, func.count())
              .where(in_window(Referral.created_at, window)).group_by(Referral.channel, Referral.verdict))
-    channels: dict[str | None, int] = {}
-    verdicts: dict[str | None, int] = {}
-    for channel, verdict, n in (await session.execute(query)).all():
-        channels[channel] = channels.get(channel, 0) + int(n)
-        verdicts[verdict] = verdicts.get(verdict, 0) + int(n)
+    return _channels_and_verdicts((await session.execute(query)).all())
+
+
+def _channels_and_verdicts(rows: Any) -> tuple[dict[str | None, int], dict[str | None, int]]:
+    """(channel, verdict, count) rows as referrals per channel and per verdict, most first."""
+    channels: Counter[str | None] = Counter()
+    verdicts: Counter[str | None] = Counter()
+    for channel, verdict, n in rows:
+        channels[channel] += int(n)
+        verdicts[verdict] += int(n)
     return _most_first(channels.items()), _most_first(verdicts.items())
 
 
@@ -108,8 +114,19 @@ async def per_source(session: AsyncSession, base: Subquery) -> list[SourceRow]:
     query = (select(counted.c.source_id, Source.name, Source.type, Source.organisation, counted.c.referrals,
                     counted.c.good, counted.c.client, counted.c.good_client, counted.c.contacted, counted.c.booked)
              .select_from(counted).outerjoin(Source, Source.id == counted.c.source_id))
-    rows = [SourceRow(sid, name, kind, *(int(n) for n in counts), organisation=organisation)
-            for sid, name, kind, organisation, *counts in (await session.execute(query)).all()]
+    return _source_rows((await session.execute(query)).all())
+
+
+def _source_rows(rows: Any) -> list[SourceRow]:
+    """(source id, name, type, organisation, referrals, good fits, clients, good-fit clients,
+    contacted, consult booked) rows as SourceRows, most referrals first."""
+    found = [SourceRow(None if sid == NO_SOURCE else sid, name, kind, *(int(n) for n in counts),
+                       organisation=organisation)
+             for sid, name, kind, organisation, *counts in rows]
+    return _ranked(found)
+
+
+def _ranked(rows: Iterable[SourceRow]) -> list[SourceRow]:
     return sorted(rows, key=lambda r: (-r.referrals, r.name is None, r.name or "", r.source_id or 0))
 
 
@@ -127,22 +144,87 @@ def count_by_source_type(rows: list[SourceRow]) -> dict[str | None, int]:
     return _most_first(counts.items())
 
 
-async def median_first_contact_hours(session: AsyncSession, window: Window) -> float | None:
-    """Median hours from arrival to first contact of the contacted referrals in `window`.
-
-    PostgreSQL computes it (percentile_cont), so a year of history is not shipped to Python;
-    SQLite has no median, and a practice on SQLite is small, so it is taken here."""
+async def wait_counts(session: AsyncSession, window: Window) -> Counter[int]:
+    """Contacted referrals in `window` per whole minutes from arrival to first contact (the unit
+    of the median, `referbot.store.tallies.wait_minutes`). PostgreSQL counts them; SQLite cannot
+    subtract times exactly, and a practice on SQLite is small, so there they are counted here."""
     contacted = and_(in_window(Referral.created_at, window), Referral.first_contact_at.is_not(None))
     if session.bind.dialect.name == "postgresql":
         seconds = func.extract("epoch", Referral.first_contact_at - Referral.created_at)
-        median = select(func.percentile_cont(0.5).within_group(seconds)).where(contacted)
-        value = (await session.execute(median)).scalar_one()
-        return None if value is None else float(value) / 3600
+        waits = select(cast(func.floor(seconds / 60), Integer).label("minutes")).where(contacted).subquery("waits")
+        query = select(waits.c.minutes, func.count()).group_by(waits.c.minutes)
+        return Counter({int(minutes): int(n) for minutes, n in (await session.execute(query)).all()})
     rows = (await session.execute(select(Referral.created_at, Referral.first_contact_at).where(contacted))).all()
-    hours = [(contact - created).total_seconds() / 3600 for created, contact in rows]
-    return statistics.median(hours) if hours else None
+    return Counter(wait_minutes(created, contact) for created, contact in rows)
 
 
+def median_hours(waits: Mapping[int, int]) -> float | None:
+    """The median of waits counted per whole minute, in hours (None without any)."""
+    total = sum(waits.values())
+    if total <= 0:
+        return None
+    lower, upper, seen, low = (total - 1) // 2, total // 2, 0, None
+    for minutes in sorted(m for m, n in waits.items() if n > 0):
+        seen += waits[minutes]
+        if low is None and seen > lower:
+            low = minutes
+        if seen > upper:
+            return (low + minutes) / 2 / 60
+    raise AssertionError("unreachable: the counts add up to `total`")
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The figures of a report that count its referrals: per source (with how far down the
+    funnel), per channel, per verdict, and the waits for first contact per whole minute."""
+
+    sources: list[SourceRow]
+    channels: dict[str | None, int]
+    verdicts: dict[str | None, int]
+    waits: Counter[int]
+
+    def minus(self, other: "Counts") -> "Counts":
+        """These counts without `other`'s (a part of the same referrals)."""
+        taken = {row.source_id: row for row in other.sources}
+        sources = [_less(row, taken[row.source_id]) if row.source_id in taken else row for row in self.sources]
+        return Counts(_ranked(row for row in sources if row.referrals > 0), _without(self.channels, other.channels),
+                      _without(self.verdicts, other.verdicts), Counter(self.waits) - other.waits)
+
+
+def _less(row: SourceRow, other: SourceRow) -> SourceRow:
+    return replace(row, **{name: getattr(row, name) - getattr(other, name) for name in _SOURCE_COUNTS})
+
+
+def _without(counts: dict[str | None, int], other: dict[str | None, int]) -> dict[str | None, int]:
+    return _most_first((key, n - other.get(key, 0)) for key, n in counts.items() if n - other.get(key, 0) > 0)
+
+
+_SOURCE_COUNTS = ("referrals", "good_fit", "became_client", "good_fit_clients", "contacted", "consult_booked")
+
+
+async def counted_in(session: AsyncSession, window: Window) -> Counts:
+    """The counts of the referrals created in `window`, from their rows."""
+    channels, verdicts = await count_by_channel_and_verdict(session, window)
+    return Counts(await per_source(session, window_referrals(window)), channels, verdicts,
+                  await wait_counts(session, window))
+
+
+async def counted_until(session: AsyncSession, end: datetime) -> Counts:
+    """The counts of every referral created up to `end`: the running tallies of all referrals ever
+    (`referbot.store.tallies`, a few rows per source), less the referrals created after `end`,
+    read from their rows (none, for a report as of now). So an all-time report costs what the
+    practice's sources number, not what its history holds."""
+    tally = SourceTally
+    sources = (select(tally.source_key, Source.name, Source.type, Source.organisation,
+                      *(getattr(tally, name) for name in _SOURCE_COUNTS))
+               .select_from(tally).outerjoin(Source, Source.id == tally.source_key).where(tally.referrals > 0))
+    channels = select(ChannelTally.channel, ChannelTally.verdict, ChannelTally.referrals).where(
+        ChannelTally.referrals > 0)
+    waits = select(WaitTally.minutes, WaitTally.referrals).where(WaitTally.referrals > 0)
+    tallied = Counts(_source_rows((await session.execute(sources)).all()),
+                     *_channels_and_verdicts((await session.execute(channels)).all()),
+                     Counter(dict((await session.execute(waits)).all())))
+    return tallied.minus(await counted_in(session, Window(end, None)))
 
 
 @dataclass(frozen=True)

@@ -83,21 +83,23 @@ async def compute_stats(database: Database, *, period: str = "30d", now: datetim
                         zone: tzinfo = timezone.utc) -> dict[str, Any]:
     """Every figure of the report for `period` ("30d", "90d", "365d" or "all") ending at `now`.
 
-    Counts come from SQL aggregates, and so does the median time to first contact on PostgreSQL
-    (SQLite has no median function; there it is taken in Python).
+    Counts come from SQL aggregates: over the period's referrals for a rolling period, and from the
+    running tallies of every referral for "all" (`queries.counted_until`), so an all-time report
+    does not read all of history. The median time to first contact counts each wait in whole
+    minutes (so it is exact to the minute, whatever the period).
     `thanks_owed` is not limited to the period: a thank-you owed from last year is still owed.
     Times in the result are ISO 8601 in `zone` (pass the practice's) with its offset. Raises
     `UnknownPeriod` for another period name.
     """
     windows = period_windows(period, now.astimezone(timezone.utc))
-    base = queries.window_referrals(windows.current)
     async with database.sessions() as session:
         previous = await queries.count_referrals(session, windows.previous) if windows.previous else None
-        sources = await queries.per_source(session, base)
-        by_channel, verdicts = await queries.count_by_channel_and_verdict(session, windows.current)
-        median_hours = await queries.median_first_contact_hours(session, windows.current)
+        counts = (await queries.counted_until(session, windows.current.end) if windows.current.start is None
+                  else await queries.counted_in(session, windows.current))
         owed = await queries.thanks_owed(session, now)
         sent = await queries.referred_back(session, windows.current)
+    sources, verdicts = counts.sources, counts.verdicts
+    median_hours = queries.median_hours(counts.waits)
     funnel = queries.funnel_counts(sources)
     return {
         "period": period,
@@ -108,7 +110,7 @@ async def compute_stats(database: Database, *, period: str = "30d", now: datetim
         "by_source": [_source_entry(row) for row in sources],
         "by_organisation": _by_organisation(sources),
         "by_source_type": {kind or UNKNOWN: n for kind, n in queries.count_by_source_type(sources).items()},
-        "by_channel": by_channel,
+        "by_channel": counts.channels,
         "by_verdict": {v.value: verdicts.get(v.value, 0) for v in FitVerdict},
         "funnel": _funnel(funnel),
         "median_hours_to_first_contact": None if median_hours is None else round(median_hours, 1),
