@@ -5,14 +5,20 @@ source, some recorded late; statuses moved along the lifecycle (also by the nudg
 nudge) and corrected by force; fields corrected so the fit is judged again; referrals moved to
 another source; two sources merged; a referral's client details and a source erased — and every
 day the tallied counts equal those counted from the rows, on SQLite and PostgreSQL; at the end also
-as of earlier instants, where the referrals created after them are taken off the tallies."""
+as of earlier instants, where the referrals created after them are taken off the tallies. And
+migration 0010's backfill counts from the rows exactly what the writes kept."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import random
 from collections import Counter
 from datetime import datetime, timedelta
+from typing import Any, Awaitable, Callable
+
+from alembic import command
+from sqlalchemy import select
 
 from referbot.domain import FitVerdict, NudgeKind, ReferralStatus, SourceType
 from referbot.erasure import forget_referral_by_id, forget_source_named
@@ -25,6 +31,8 @@ from referbot.stats import compute_stats
 from referbot.stats.periods import Window
 from referbot.stats.queries import Counts, counted_in, counted_until
 from referbot.store import Database, UnitOfWork
+from referbot.store.database import alembic_config
+from referbot.store.models import ChannelTally, SourceTally, WaitTally
 from tests.conftest import FakeClock
 from tests.fakes import KeywordAssessor
 from tests.integration.nudge_practice import Practice, local
@@ -42,15 +50,53 @@ async def counts(database: Database, end: datetime, *, tallied: bool) -> Counts:
 
 
 async def test_the_tallies_count_what_the_referral_rows_say(database: Database, profile: Profile) -> None:
-    chance = random.Random(3)
     clock = FakeClock(local(2026, 1, 5, 10, 0))
-    practice = Practice(database, profile, clock)
+    practice, seen = Practice(database, profile, clock), Counter[str]()
+
+    async def compare() -> None:
+        assert await counts(database, clock(), tallied=True) == await counts(database, clock(), tallied=False), clock()
+
+    referrals = await live(practice, random.Random(3), DAYS, seen, each_day=compare)
+    for back in (timedelta(hours=3), timedelta(days=2), timedelta(days=20), timedelta(days=80)):
+        then = clock() - back
+        assert await counts(database, then, tallied=True) == await counts(database, then, tallied=False), back
+    everything = await counts(database, clock(), tallied=True)
+    assert sum(r.referrals for r in everything.sources) == len(referrals) > 80
+    assert set(everything.verdicts) == {v.value for v in FitVerdict} and set(everything.channels) == set(CHANNELS)
+    assert all(r.became_client for r in everything.sources if r.source_id is not None)  # the funnel's far end too
+    assert len(everything.waits) > 20 and seen["change"] > 60 and seen["first contact"] >= 3, seen
+    stats = await compute_stats(database, period="all", now=clock())
+    assert stats["referrals"] == len(referrals) and stats["median_hours_to_first_contact"] is not None
+
+
+async def test_the_migration_backfill_counts_what_the_writes_keep(database: Database, profile: Profile) -> None:
+    """Migration 0010 counts the tallies from the referral rows; from then on the writes keep them.
+    Going back to 0009 and up again counts exactly what the writes kept (rows at zero aside)."""
+    clock = FakeClock(local(2026, 1, 5, 10, 0))
+    await live(Practice(database, profile, clock), random.Random(5), 35, Counter())
+    kept = await tallies(database)
+    assert all(kept.values())
+    await asyncio.to_thread(command.downgrade, alembic_config(database.url), "0009")
+    await asyncio.to_thread(command.upgrade, alembic_config(database.url), "head")
+    assert await tallies(database) == kept
+
+
+async def tallies(database: Database) -> dict[str, set[tuple[Any, ...]]]:
+    """Each tally table's rows that count something."""
+    async with database.sessions() as session:
+        return {table.name: set((await session.execute(select(table).where(table.c.referrals != 0))).all())
+                for table in (SourceTally.__table__, ChannelTally.__table__, WaitTally.__table__)}
+
+
+async def live(practice: Practice, chance: random.Random, days: int, seen: Counter[str],
+               each_day: Callable[[], Awaitable[None]] | None = None) -> list[int]:
+    """A practice's life for `days` (see the module); returns its referrals' ids."""
+    database, clock = practice.database, practice.clock
     names = [f"Source {i}" for i in range(6)]
     for name in names:
         await practice.source(name, chance.choice(list(SourceType)), created=clock() - timedelta(days=400))
     referrals: list[int] = []
-    seen: Counter[str] = Counter()
-    for day in range(DAYS):
+    for day in range(days):
         clock.advance(days=1, seconds=chance.uniform(0, 3600))  # waits in odd minutes, seconds and microseconds
         for _ in range(chance.randrange(4)):
             late = chance.random() < 0.1  # recorded late, dated when it arrived
@@ -72,18 +118,9 @@ async def test_the_tallies_count_what_the_referral_rows_say(database: Database, 
             practice.sources[names[1]] = erased
         if day % 10 == 5:
             seen["first contact"] += await first_contact_by_nudge(practice)
-        assert await counts(database, clock(), tallied=True) == await counts(database, clock(), tallied=False), day
-
-    for back in (timedelta(hours=3), timedelta(days=2), timedelta(days=20), timedelta(days=80)):
-        then = clock() - back
-        assert await counts(database, then, tallied=True) == await counts(database, then, tallied=False), back
-    everything = await counts(database, clock(), tallied=True)
-    assert sum(r.referrals for r in everything.sources) == len(referrals) > 80
-    assert set(everything.verdicts) == {v.value for v in FitVerdict} and set(everything.channels) == set(CHANNELS)
-    assert all(r.became_client for r in everything.sources if r.source_id is not None)  # the funnel's far end too
-    assert len(everything.waits) > 20 and seen["change"] > 60 and seen["first contact"] >= 3, seen
-    stats = await compute_stats(database, period="all", now=clock())
-    assert stats["referrals"] == len(referrals) and stats["median_hours_to_first_contact"] is not None
+        if each_day is not None:
+            await each_day()
+    return referrals
 
 
 async def change_something(practice: Practice, chance: random.Random, referrals: list[int], names: list[str]) -> int:
