@@ -89,10 +89,11 @@ GENERATE = [
                         AND status IN ('became_client','not_a_fit','referred_out','no_response','declined_by_client')""",
 ]
 #: History written straight into the tables bypasses the writes that keep each source's latest
-#: activity and each referral's furthest funnel stage, so they are computed afterwards as the
-#: migrations that added them do.
-BACKFILL = [importlib.import_module(f"referbot.migrations.versions.{name}").BACKFILL
-            for name in ("0008_source_activity", "0009_referral_reached")]
+#: activity, each referral's furthest funnel stage and the stats' running tallies, so they are
+#: computed afterwards as the migrations that added them do.
+BACKFILL = [*(importlib.import_module(f"referbot.migrations.versions.{name}").BACKFILL
+              for name in ("0008_source_activity", "0009_referral_reached")),
+            *importlib.import_module("referbot.migrations.versions.0010_stats_tallies").backfill("postgresql")]
 RESEQUENCE = ["SELECT setval(pg_get_serial_sequence('sources', 'id'), (SELECT max(id) FROM sources))",
               "SELECT setval(pg_get_serial_sequence('referrals', 'id'), (SELECT max(id) FROM referrals))",
               "ANALYZE"]
@@ -105,7 +106,9 @@ async def generate(database: Database, referrals: int) -> None:
             typed = (statement.replace(":now", "CAST(:now AS timestamptz)")
                      .replace(":referrals", "CAST(:referrals AS integer)").replace(":sources", "CAST(:sources AS integer)"))
             await connection.execute(text(typed), params)
-        for statement in [*BACKFILL, *RESEQUENCE]:
+        # Statistics first: without them the funnel-stage backfill's lookup of each referral's last
+        # forced correction scans every event per referral (quadratic: hours at 1M referrals).
+        for statement in ["ANALYZE", *BACKFILL, *RESEQUENCE]:
             await connection.execute(text(statement))
 
 

@@ -16,11 +16,11 @@ touchpoints(kind, at) for referrals back. `python -m bench.explain` prints the p
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
-from sqlalchemy import ColumnElement, Integer, Select, Subquery, and_, case, cast, func, or_, select
+from sqlalchemy import ColumnElement, Integer, Row, Select, Subquery, and_, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referbot.domain import FUNNEL, NEVER, FitVerdict, TouchpointKind
@@ -83,9 +83,9 @@ def _channels_and_verdicts(rows: Any) -> tuple[dict[str | None, int], dict[str |
     return _most_first(channels.items()), _most_first(verdicts.items())
 
 
-@dataclass(frozen=True)
-class SourceRow:
-    """One source's referrals in the window, with how far down the funnel they went."""
+class SourceRow(NamedTuple):
+    """One source's referrals in the window, with how far down the funnel they went. A tuple, as
+    the query returns it: an all-time report has one per source, tens of thousands of them."""
 
     source_id: int | None
     name: str | None
@@ -111,23 +111,30 @@ async def per_source(session: AsyncSession, base: Subquery) -> list[SourceRow]:
                       _count_when(base.c.reached >= 1).label("contacted"),
                       _count_when(base.c.reached >= 2).label("booked"))
                .group_by(base.c.source_id).subquery("per_source"))
-    query = (select(counted.c.source_id, Source.name, Source.type, Source.organisation, counted.c.referrals,
-                    counted.c.good, counted.c.client, counted.c.good_client, counted.c.contacted, counted.c.booked)
+    query = (select(counted.c.source_id, Source.name, Source.type, counted.c.referrals, counted.c.good,
+                    counted.c.client, counted.c.good_client, counted.c.contacted, counted.c.booked, Source.organisation)
              .select_from(counted).outerjoin(Source, Source.id == counted.c.source_id))
-    return _source_rows((await session.execute(query)).all())
+    return await _source_rows(session, query)
 
 
-def _source_rows(rows: Any) -> list[SourceRow]:
-    """(source id, name, type, organisation, referrals, good fits, clients, good-fit clients,
-    contacted, consult booked) rows as SourceRows, most referrals first."""
-    found = [SourceRow(None if sid == NO_SOURCE else sid, name, kind, *(int(n) for n in counts),
-                       organisation=organisation)
-             for sid, name, kind, organisation, *counts in rows]
-    return _ranked(found)
+async def _source_rows(session: AsyncSession, query: Select[Any]) -> list[SourceRow]:
+    """The rows of `query` (SourceRow's columns, in its order) as SourceRows, most referrals first.
+    Run on the session's connection, without the ORM's processing of each row."""
+    return _ranked(SourceRow(*row) for row in await _rows(session, query))
+
+
+async def _rows(session: AsyncSession, query: Select[Any]) -> Sequence[Row[Any]]:
+    """The rows of a query that returns one per source, run on the session's connection without
+    the ORM's processing of each row (an all-time report has tens of thousands)."""
+    return (await (await session.connection()).execute(query)).all()
+
+
+def _rank(row: SourceRow) -> tuple[int, bool, str, int]:
+    return -row.referrals, row.name is None, row.name or "", row.source_id or 0
 
 
 def _ranked(rows: Iterable[SourceRow]) -> list[SourceRow]:
-    return sorted(rows, key=lambda r: (-r.referrals, r.name is None, r.name or "", r.source_id or 0))
+    return sorted(rows, key=_rank)
 
 
 def funnel_counts(rows: list[SourceRow]) -> list[int]:
@@ -185,6 +192,8 @@ class Counts:
 
     def minus(self, other: "Counts") -> "Counts":
         """These counts without `other`'s (a part of the same referrals)."""
+        if not other.sources:  # no referrals at all
+            return self
         taken = {row.source_id: row for row in other.sources}
         sources = [_less(row, taken[row.source_id]) if row.source_id in taken else row for row in self.sources]
         return Counts(_ranked(row for row in sources if row.referrals > 0), _without(self.channels, other.channels),
@@ -192,7 +201,7 @@ class Counts:
 
 
 def _less(row: SourceRow, other: SourceRow) -> SourceRow:
-    return replace(row, **{name: getattr(row, name) - getattr(other, name) for name in _SOURCE_COUNTS})
+    return row._replace(**{name: getattr(row, name) - getattr(other, name) for name in _SOURCE_COUNTS})
 
 
 def _without(counts: dict[str | None, int], other: dict[str | None, int]) -> dict[str | None, int]:
@@ -215,13 +224,13 @@ async def counted_until(session: AsyncSession, end: datetime) -> Counts:
     read from their rows (none, for a report as of now). So an all-time report costs what the
     practice's sources number, not what its history holds."""
     tally = SourceTally
-    sources = (select(tally.source_key, Source.name, Source.type, Source.organisation,
-                      *(getattr(tally, name) for name in _SOURCE_COUNTS))
+    sources = (select(func.nullif(tally.source_key, NO_SOURCE), Source.name, Source.type,
+                      *(getattr(tally, name) for name in _SOURCE_COUNTS), Source.organisation)
                .select_from(tally).outerjoin(Source, Source.id == tally.source_key).where(tally.referrals > 0))
     channels = select(ChannelTally.channel, ChannelTally.verdict, ChannelTally.referrals).where(
         ChannelTally.referrals > 0)
     waits = select(WaitTally.minutes, WaitTally.referrals).where(WaitTally.referrals > 0)
-    tallied = Counts(_source_rows((await session.execute(sources)).all()),
+    tallied = Counts(await _source_rows(session, sources),
                      *_channels_and_verdicts((await session.execute(channels)).all()),
                      Counter(dict((await session.execute(waits)).all())))
     return tallied.minus(await counted_in(session, Window(end, None)))
@@ -265,6 +274,16 @@ def thanks_owed_query(now: datetime) -> Select[Any]:
     return (select(sources.c.id, sources.c.name, sources.c.type, func.count().label("referrals"), since)
             .select_from(sources).join(Referral, owed).group_by(sources.c.id, sources.c.name, sources.c.type)
             .order_by(since, sources.c.name, sources.c.id))
+
+
+async def referred_back_until(session: AsyncSession, end: datetime) -> dict[int, tuple[str, str, int]]:
+    """Per source id: (name, type, clients we referred to it up to `end`), from the running tallies
+    (`referbot.store.tallies`) less the referrals back logged after `end` (none, as of now)."""
+    query = (select(SourceTally.source_key, Source.name, Source.type, SourceTally.referred_back)
+             .join(Source, Source.id == SourceTally.source_key).where(SourceTally.referred_back > 0))
+    later = await referred_back(session, Window(end, None))
+    sent = {sid: (name, kind, n - later.get(sid, ("", "", 0))[2]) for sid, name, kind, n in await _rows(session, query)}
+    return {sid: entry for sid, entry in sent.items() if entry[2] > 0}
 
 
 async def referred_back(session: AsyncSession, window: Window) -> dict[int, tuple[str, str, int]]:

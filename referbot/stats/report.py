@@ -84,8 +84,8 @@ async def compute_stats(database: Database, *, period: str = "30d", now: datetim
     """Every figure of the report for `period` ("30d", "90d", "365d" or "all") ending at `now`.
 
     Counts come from SQL aggregates: over the period's referrals for a rolling period, and from the
-    running tallies of every referral for "all" (`queries.counted_until`), so an all-time report
-    does not read all of history. The median time to first contact counts each wait in whole
+    running tallies of every referral and referral back for "all" (`queries.counted_until`,
+    `queries.referred_back_until`), so an all-time report does not read all of history. The median time to first contact counts each wait in whole
     minutes (so it is exact to the minute, whatever the period).
     `thanks_owed` is not limited to the period: a thank-you owed from last year is still owed.
     Times in the result are ISO 8601 in `zone` (pass the practice's) with its offset. Raises
@@ -94,10 +94,13 @@ async def compute_stats(database: Database, *, period: str = "30d", now: datetim
     windows = period_windows(period, now.astimezone(timezone.utc))
     async with database.sessions() as session:
         previous = await queries.count_referrals(session, windows.previous) if windows.previous else None
-        counts = (await queries.counted_until(session, windows.current.end) if windows.current.start is None
-                  else await queries.counted_in(session, windows.current))
+        if windows.current.start is None:
+            counts = await queries.counted_until(session, windows.current.end)
+            sent = await queries.referred_back_until(session, windows.current.end)
+        else:
+            counts = await queries.counted_in(session, windows.current)
+            sent = await queries.referred_back(session, windows.current)
         owed = await queries.thanks_owed(session, now)
-        sent = await queries.referred_back(session, windows.current)
     sources, verdicts = counts.sources, counts.verdicts
     median_hours = queries.median_hours(counts.waits)
     funnel = queries.funnel_counts(sources)

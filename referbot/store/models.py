@@ -326,8 +326,8 @@ NO_SOURCE = 0
 
 
 class SourceTally(Base):
-    """Per source, every referral it ever sent and how far they went: what an all-time report
-    sums instead of reading each referral (see `referbot.store.tallies`)."""
+    """Per source, every referral it ever sent and how far they went, and the clients referred
+    back to it: what an all-time report reads instead of all history (see `referbot.store.tallies`)."""
 
     __tablename__ = "source_tallies"
     #: The source's id, or NO_SOURCE; no foreign key, so referrals without a source have a row too.
@@ -338,6 +338,7 @@ class SourceTally(Base):
     consult_booked: Mapped[int] = mapped_column(Integer, default=0)  # reached consult_booked or later
     became_client: Mapped[int] = mapped_column(Integer, default=0)
     good_fit_clients: Mapped[int] = mapped_column(Integer, default=0)  # good fit AND became a client
+    referred_back: Mapped[int] = mapped_column(Integer, default=0)  # `referred_back` touchpoints with it
 
 
 class ChannelTally(Base):

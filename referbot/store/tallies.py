@@ -2,15 +2,18 @@
 of reading a million referrals (`referbot.stats.queries`).
 
 Three tallies (models `SourceTally`, `ChannelTally`, `WaitTally`): per source, the referrals, good
-fits and how far down the funnel they went; per channel and verdict, the referrals; per whole
-minutes from arrival to first contact, the contacted referrals. What one referral adds to them is
-its `Counted`: its source, channel, verdict, furthest funnel stage and wait.
+fits and how far down the funnel they went, and the clients referred back to it; per channel and
+verdict, the referrals; per whole minutes from arrival to first contact, the contacted referrals.
+What one referral adds to them is its `Counted`: its source, channel, verdict, furthest funnel
+stage and wait.
 
 They stay right because whoever changes one of those attributes moves the counts in the same
 transaction, from what the referral counted before to what it counts after (`recount`):
 `Referrals.add` (a new referral), `record_change` (a status: the stage and the first contact),
 the fit judged again after a correction (the verdict), a referral moved to another source, and a
-merge of two sources (`merge_sources`). Erasure keeps the de-identified row and its counts.
+merge of two sources (`merge_sources`); `Touchpoints.add` counts a client referred back
+(`count_referred_back`), and touchpoints are never deleted or re-dated. Erasure keeps the
+de-identified rows and their counts.
 Migration 0010 computed the counts from the rows once (`BACKFILL` there; `bench.history` too).
 
 Rows are changed with one UPSERT each, adding a delta under the row's lock, so concurrent writers
@@ -34,7 +37,8 @@ from referbot.domain import FUNNEL, FitVerdict
 from referbot.store.models import NO_SOURCE, ChannelTally, Referral, SourceTally, WaitTally
 
 #: The counts of a `SourceTally` row, in column order.
-SOURCE_COUNTS = ("referrals", "good_fit", "contacted", "consult_booked", "became_client", "good_fit_clients")
+SOURCE_COUNTS = ("referrals", "good_fit", "contacted", "consult_booked", "became_client", "good_fit_clients",
+                 "referred_back")
 BECAME_CLIENT_STAGE = len(FUNNEL)
 
 
@@ -89,6 +93,11 @@ async def recount(session: AsyncSession, before: Counted | None, after: Counted 
         await _add(session, ChannelTally.__table__, {"channel": channel, "verdict": verdict}, {"referrals": count})
     for minutes, count in sorted(waits.items()):
         await _add(session, WaitTally.__table__, {"minutes": minutes}, {"referrals": count})
+
+
+async def count_referred_back(session: AsyncSession, source_id: int) -> None:
+    """A client was referred back to source `source_id` (a `referred_back` touchpoint)."""
+    await _add(session, SourceTally.__table__, {"source_key": source_id}, {"referred_back": 1})
 
 
 async def merge_sources(session: AsyncSession, gone: int, kept: int) -> None:

@@ -3,10 +3,11 @@ referral: they must equal what the referral rows say after anything a practice d
 practice lives for two months — referrals on every channel with every verdict, with and without a
 source, some recorded late; statuses moved along the lifecycle (also by the nudger's first-contact
 nudge) and corrected by force; fields corrected so the fit is judged again; referrals moved to
-another source; two sources merged; a referral's client details and a source erased — and every
-day the tallied counts equal those counted from the rows, on SQLite and PostgreSQL; at the end also
-as of earlier instants, where the referrals created after them are taken off the tallies. And
-migration 0010's backfill counts from the rows exactly what the writes kept."""
+another source; clients referred back and out to sources, some logged late; two sources merged; a
+referral's client details and a source erased — and every day the tallied counts (and clients
+referred back per source) equal those counted from the rows, on SQLite and PostgreSQL; at the end
+also as of earlier instants, where what came after them is taken off the tallies. And migration
+0010's backfill counts from the rows exactly what the writes kept."""
 
 from __future__ import annotations
 
@@ -20,16 +21,16 @@ from typing import Any, Awaitable, Callable
 from alembic import command
 from sqlalchemy import select
 
-from referbot.domain import FitVerdict, NudgeKind, ReferralStatus, SourceType
+from referbot.domain import FitVerdict, NudgeKind, ReferralStatus, SourceType, TouchpointKind
 from referbot.erasure import forget_referral_by_id, forget_source_named
 from referbot.errors import BadRequest
 from referbot.nudger import act_on_nudge, due_nudges
 from referbot.profile import Profile
-from referbot.referrals import ALLOWED, edit_referral, set_referral_status
+from referbot.referrals import ALLOWED, edit_referral, refer_out, set_referral_status
 from referbot.source_records import merge_sources
 from referbot.stats import compute_stats
 from referbot.stats.periods import Window
-from referbot.stats.queries import Counts, counted_in, counted_until
+from referbot.stats.queries import Counts, counted_in, counted_until, referred_back, referred_back_until
 from referbot.store import Database, UnitOfWork
 from referbot.store.database import alembic_config
 from referbot.store.models import ChannelTally, SourceTally, WaitTally
@@ -44,9 +45,12 @@ FIT_EDITS = [("client_age", "15"), ("client_age", "40"), ("presenting_issues", "
              ("presenting_issues", "feeling low")]
 
 
-async def counts(database: Database, end: datetime, *, tallied: bool) -> Counts:
+async def counts(database: Database, end: datetime, *, tallied: bool) -> tuple[Counts, dict[int, Any]]:
+    """The referrals' counts and the clients referred back per source, up to `end`."""
     async with database.sessions() as session:
-        return await (counted_until(session, end) if tallied else counted_in(session, Window(None, end)))
+        if tallied:
+            return await counted_until(session, end), await referred_back_until(session, end)
+        return await counted_in(session, Window(None, end)), await referred_back(session, Window(None, end))
 
 
 async def test_the_tallies_count_what_the_referral_rows_say(database: Database, profile: Profile) -> None:
@@ -60,10 +64,11 @@ async def test_the_tallies_count_what_the_referral_rows_say(database: Database, 
     for back in (timedelta(hours=3), timedelta(days=2), timedelta(days=20), timedelta(days=80)):
         then = clock() - back
         assert await counts(database, then, tallied=True) == await counts(database, then, tallied=False), back
-    everything = await counts(database, clock(), tallied=True)
+    everything, sent = await counts(database, clock(), tallied=True)
+    assert sum(n for _, _, n in sent.values()) >= 10
     assert sum(r.referrals for r in everything.sources) == len(referrals) > 80
     assert set(everything.verdicts) == {v.value for v in FitVerdict} and set(everything.channels) == set(CHANNELS)
-    assert all(r.became_client for r in everything.sources if r.source_id is not None)  # the funnel's far end too
+    assert sum(r.became_client for r in everything.sources) >= 5  # the funnel's far end too
     assert len(everything.waits) > 20 and seen["change"] > 60 and seen["first contact"] >= 3, seen
     stats = await compute_stats(database, period="all", now=clock())
     assert stats["referrals"] == len(referrals) and stats["median_hours_to_first_contact"] is not None
@@ -118,6 +123,13 @@ async def live(practice: Practice, chance: random.Random, days: int, seen: Count
             practice.sources[names[1]] = erased
         if day % 10 == 5:
             seen["first contact"] += await first_contact_by_nudge(practice)
+        if chance.random() < 0.3:  # a client referred back to a source, now or logged late
+            await practice.touch(chance.choice(names), TouchpointKind.REFERRED_BACK,
+                                 at=clock() - timedelta(days=chance.choice([0, 0, 5, 40])))
+        if referrals and chance.random() < 0.1:  # a client referred out to a source: a status and a referral back
+            with contextlib.suppress(BadRequest):  # already closed
+                await refer_out(database, practice.profile, chance.choice(referrals), chance.choice(names), by="test",
+                                now=clock())
         if each_day is not None:
             await each_day()
     return referrals

@@ -36,12 +36,20 @@ def backfill(dialect: str) -> list[str]:
     after generating its history straight into the tables."""
     return [
         """INSERT INTO source_tallies (source_key, referrals, good_fit, contacted, consult_booked, became_client,
-                                       good_fit_clients)
-           SELECT COALESCE(source_id, 0), count(*), sum(CASE WHEN verdict = 'good_fit' THEN 1 ELSE 0 END),
-                  sum(CASE WHEN reached >= 1 THEN 1 ELSE 0 END), sum(CASE WHEN reached >= 2 THEN 1 ELSE 0 END),
-                  sum(CASE WHEN reached >= 3 THEN 1 ELSE 0 END),
-                  sum(CASE WHEN verdict = 'good_fit' AND reached >= 3 THEN 1 ELSE 0 END)
-           FROM referrals GROUP BY COALESCE(source_id, 0)""",
+                                       good_fit_clients, referred_back)
+           SELECT source_key, sum(referrals), sum(good_fit), sum(contacted), sum(consult_booked), sum(became_client),
+                  sum(good_fit_clients), sum(referred_back)
+           FROM (SELECT COALESCE(source_id, 0) AS source_key, 1 AS referrals,
+                        CASE WHEN verdict = 'good_fit' THEN 1 ELSE 0 END AS good_fit,
+                        CASE WHEN reached >= 1 THEN 1 ELSE 0 END AS contacted,
+                        CASE WHEN reached >= 2 THEN 1 ELSE 0 END AS consult_booked,
+                        CASE WHEN reached >= 3 THEN 1 ELSE 0 END AS became_client,
+                        CASE WHEN verdict = 'good_fit' AND reached >= 3 THEN 1 ELSE 0 END AS good_fit_clients,
+                        0 AS referred_back
+                 FROM referrals
+                 UNION ALL
+                 SELECT source_id, 0, 0, 0, 0, 0, 0, 1 FROM touchpoints WHERE kind = 'referred_back') counted
+           GROUP BY source_key""",
         """INSERT INTO channel_tallies (channel, verdict, referrals)
            SELECT channel, verdict, count(*) FROM referrals GROUP BY channel, verdict""",
         f"INSERT INTO wait_tallies (minutes, referrals) SELECT minutes, count(*) FROM ({WAITS[dialect]}) waits "
@@ -50,7 +58,8 @@ def backfill(dialect: str) -> list[str]:
 
 
 def upgrade() -> None:
-    counts = ('referrals', 'good_fit', 'contacted', 'consult_booked', 'became_client', 'good_fit_clients')
+    counts = ('referrals', 'good_fit', 'contacted', 'consult_booked', 'became_client', 'good_fit_clients',
+              'referred_back')
     op.create_table('source_tallies',
                     sa.Column('source_key', sa.Integer(), autoincrement=False, nullable=False),
                     *(sa.Column(name, sa.Integer(), nullable=False) for name in counts),
