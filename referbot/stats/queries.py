@@ -180,24 +180,32 @@ def median_hours(waits: Mapping[int, int]) -> float | None:
     raise AssertionError("unreachable: the counts add up to `total`")
 
 
+#: Per source id: (name, type, clients we referred to it).
+Sent = dict[int, tuple[str, str, int]]
+
+
 @dataclass(frozen=True)
 class Counts:
-    """The figures of a report that count its referrals: per source (with how far down the
-    funnel), per channel, per verdict, and the waits for first contact per whole minute."""
+    """The figures of a report that count what happened in its window: its referrals per source
+    (with how far down the funnel), per channel, per verdict, their waits for first contact per
+    whole minute, and the clients referred back per source."""
 
     sources: list[SourceRow]
     channels: dict[str | None, int]
     verdicts: dict[str | None, int]
     waits: Counter[int]
+    sent: Sent
 
     def minus(self, other: "Counts") -> "Counts":
-        """These counts without `other`'s (a part of the same referrals)."""
-        if not other.sources:  # no referrals at all
+        """These counts without `other`'s (a part of the same history)."""
+        if not other.sources and not other.sent:  # nothing to take off
             return self
         taken = {row.source_id: row for row in other.sources}
         sources = [_less(row, taken[row.source_id]) if row.source_id in taken else row for row in self.sources]
+        sent = {sid: (name, kind, n - other.sent.get(sid, ("", "", 0))[2]) for sid, (name, kind, n) in self.sent.items()}
         return Counts(_ranked(row for row in sources if row.referrals > 0), _without(self.channels, other.channels),
-                      _without(self.verdicts, other.verdicts), Counter(self.waits) - other.waits)
+                      _without(self.verdicts, other.verdicts), Counter(self.waits) - other.waits,
+                      {sid: entry for sid, entry in sent.items() if entry[2] > 0})
 
 
 def _less(row: SourceRow, other: SourceRow) -> SourceRow:
@@ -212,27 +220,30 @@ _SOURCE_COUNTS = ("referrals", "good_fit", "became_client", "good_fit_clients", 
 
 
 async def counted_in(session: AsyncSession, window: Window) -> Counts:
-    """The counts of the referrals created in `window`, from their rows."""
+    """What happened in `window`, counted from the referral and touchpoint rows."""
     channels, verdicts = await count_by_channel_and_verdict(session, window)
     return Counts(await per_source(session, window_referrals(window)), channels, verdicts,
-                  await wait_counts(session, window))
+                  await wait_counts(session, window), await referred_back(session, window))
 
 
 async def counted_until(session: AsyncSession, end: datetime) -> Counts:
-    """The counts of every referral created up to `end`: the running tallies of all referrals ever
-    (`referbot.store.tallies`, a few rows per source), less the referrals created after `end`,
-    read from their rows (none, for a report as of now). So an all-time report costs what the
-    practice's sources number, not what its history holds."""
+    """What happened up to `end`: the running tallies of all history (`referbot.store.tallies`, a
+    few rows per source), less what came after `end`, read from the rows (nothing, for a report as
+    of now). So an all-time report costs what the practice's sources number, not what its history
+    holds. One pass over the source tallies gives both the referrals and the referrals back."""
     tally = SourceTally
-    sources = (select(func.nullif(tally.source_key, NO_SOURCE), Source.name, Source.type,
-                      *(getattr(tally, name) for name in _SOURCE_COUNTS), Source.organisation)
-               .select_from(tally).outerjoin(Source, Source.id == tally.source_key).where(tally.referrals > 0))
+    query = (select(func.nullif(tally.source_key, NO_SOURCE), Source.name, Source.type,
+                    *(getattr(tally, name) for name in _SOURCE_COUNTS), Source.organisation, tally.referred_back)
+             .select_from(tally).outerjoin(Source, Source.id == tally.source_key)
+             .where(or_(tally.referrals > 0, tally.referred_back > 0)))
+    rows = await _rows(session, query)
     channels = select(ChannelTally.channel, ChannelTally.verdict, ChannelTally.referrals).where(
         ChannelTally.referrals > 0)
     waits = select(WaitTally.minutes, WaitTally.referrals).where(WaitTally.referrals > 0)
-    tallied = Counts(await _source_rows(session, sources),
-                     *_channels_and_verdicts((await session.execute(channels)).all()),
-                     Counter(dict((await session.execute(waits)).all())))
+    tallied = Counts(_ranked(SourceRow(*row[:-1]) for row in rows if row[3] > 0),
+                     *_channels_and_verdicts(await _rows(session, channels)),
+                     Counter(dict(await _rows(session, waits))),
+                     {row[0]: (row[1], row[2], row[-1]) for row in rows if row[-1] > 0})
     return tallied.minus(await counted_in(session, Window(end, None)))
 
 
@@ -276,17 +287,7 @@ def thanks_owed_query(now: datetime) -> Select[Any]:
             .order_by(since, sources.c.name, sources.c.id))
 
 
-async def referred_back_until(session: AsyncSession, end: datetime) -> dict[int, tuple[str, str, int]]:
-    """Per source id: (name, type, clients we referred to it up to `end`), from the running tallies
-    (`referbot.store.tallies`) less the referrals back logged after `end` (none, as of now)."""
-    query = (select(SourceTally.source_key, Source.name, Source.type, SourceTally.referred_back)
-             .join(Source, Source.id == SourceTally.source_key).where(SourceTally.referred_back > 0))
-    later = await referred_back(session, Window(end, None))
-    sent = {sid: (name, kind, n - later.get(sid, ("", "", 0))[2]) for sid, name, kind, n in await _rows(session, query)}
-    return {sid: entry for sid, entry in sent.items() if entry[2] > 0}
-
-
-async def referred_back(session: AsyncSession, window: Window) -> dict[int, tuple[str, str, int]]:
+async def referred_back(session: AsyncSession, window: Window) -> Sent:
     """Per source id: (name, type, clients we referred to it in `window`)."""
     query = (select(Source.id, Source.name, Source.type, func.count())
              .select_from(Touchpoint).join(Source, Source.id == Touchpoint.source_id)

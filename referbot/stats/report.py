@@ -8,8 +8,9 @@ good fit AND became clients.
 
 from __future__ import annotations
 
+import heapq
 from datetime import date, datetime, timezone, tzinfo
-from typing import Any
+from typing import Any, Callable
 
 from referbot.domain import FUNNEL, FitVerdict
 from referbot.stats import queries
@@ -63,13 +64,13 @@ def _by_organisation(rows: list[queries.SourceRow]) -> list[dict[str, Any]]:
 
 def _top_sources(rows: list[queries.SourceRow]) -> list[dict[str, Any]]:
     """Known sources with at least one good fit, best first: good-fit clients, then good fits."""
-    ranked = sorted((r for r in rows if r.source_id is not None and r.good_fit),
-                    key=lambda r: (-r.good_fit_clients, -r.good_fit, -r.referrals, r.name or ""))
+    ranked = heapq.nsmallest(TOP_SOURCES, (r for r in rows if r.source_id is not None and r.good_fit),
+                             key=lambda r: (-r.good_fit_clients, -r.good_fit, -r.referrals, r.name or ""))
     return [{"source": r.name, "type": r.type, "good_fit_clients": r.good_fit_clients, "good_fit": r.good_fit,
-             "referrals": r.referrals} for r in ranked[:TOP_SOURCES]]
+             "referrals": r.referrals} for r in ranked]
 
 
-def _reciprocity(rows: list[queries.SourceRow], sent: dict[int, tuple[str, str, int]]) -> list[dict[str, Any]]:
+def _reciprocity(rows: list[queries.SourceRow], sent: queries.Sent) -> list[dict[str, Any]]:
     """Per known source: referrals received from it and clients referred back to it, busiest first."""
     merged = {r.source_id: {"source": r.name, "type": r.type, "received": r.referrals, "referred_back": 0}
               for r in rows if r.source_id is not None}
@@ -84,8 +85,8 @@ async def compute_stats(database: Database, *, period: str = "30d", now: datetim
     """Every figure of the report for `period` ("30d", "90d", "365d" or "all") ending at `now`.
 
     Counts come from SQL aggregates: over the period's referrals for a rolling period, and from the
-    running tallies of every referral and referral back for "all" (`queries.counted_until`,
-    `queries.referred_back_until`), so an all-time report does not read all of history. The median time to first contact counts each wait in whole
+    running tallies of every referral and referral back for "all" (`queries.counted_until`), so
+    an all-time report does not read all of history. The median time to first contact counts each wait in whole
     minutes (so it is exact to the minute, whatever the period).
     `thanks_owed` is not limited to the period: a thank-you owed from last year is still owed.
     Times in the result are ISO 8601 in `zone` (pass the practice's) with its offset. Raises
@@ -94,14 +95,10 @@ async def compute_stats(database: Database, *, period: str = "30d", now: datetim
     windows = period_windows(period, now.astimezone(timezone.utc))
     async with database.sessions() as session:
         previous = await queries.count_referrals(session, windows.previous) if windows.previous else None
-        if windows.current.start is None:
-            counts = await queries.counted_until(session, windows.current.end)
-            sent = await queries.referred_back_until(session, windows.current.end)
-        else:
-            counts = await queries.counted_in(session, windows.current)
-            sent = await queries.referred_back(session, windows.current)
+        counts = (await queries.counted_until(session, windows.current.end) if windows.current.start is None
+                  else await queries.counted_in(session, windows.current))
         owed = await queries.thanks_owed(session, now)
-    sources, verdicts = counts.sources, counts.verdicts
+    sources, verdicts, sent = counts.sources, counts.verdicts, counts.sent
     median_hours = queries.median_hours(counts.waits)
     funnel = queries.funnel_counts(sources)
     return {
@@ -154,9 +151,11 @@ def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{_words(key)} {n}" for key, n in counts.items() if n) or "none"
 
 
-def _limited(lines: list[str]) -> list[str]:
-    extra = len(lines) - TEXT_LIST_LIMIT
-    return lines[:TEXT_LIST_LIMIT] + ([f"  … and {extra} more"] if extra > 0 else [])
+def _limited(entries: list[dict[str, Any]], line: Callable[[dict[str, Any]], str]) -> list[str]:
+    """The first TEXT_LIST_LIMIT entries as lines, and how many more there are (only the lines
+    shown are written: an all-time report can list tens of thousands of sources)."""
+    extra = len(entries) - TEXT_LIST_LIMIT
+    return [line(entry) for entry in entries[:TEXT_LIST_LIMIT]] + ([f"  … and {extra} more"] if extra > 0 else [])
 
 
 #: Each funnel stage as words, for one and for several (`1 became a client`, `2 became clients`).
@@ -203,16 +202,16 @@ def render_stats(stats: dict[str, Any]) -> str:
     known = [s for s in stats["by_source"] if s["source"] is not None]
     if known:
         lines.append("Conversion by source (referrals → clients):")
-        lines += _limited([_conversion(s, s["source"]) for s in known])
+        lines += _limited(known, lambda s: _conversion(s, s["source"]))
     if stats["by_organisation"]:
         lines.append("By organisation:")
-        lines += _limited([_conversion(o, f"{o['organisation']} ({plural(o['sources'], 'source')})")
-                           for o in stats["by_organisation"]])
+        lines += _limited(stats["by_organisation"],
+                          lambda o: _conversion(o, f"{o['organisation']} ({plural(o['sources'], 'source')})"))
     if stats["thanks_owed"]:
         lines.append("Owed a thank-you:")
-        lines += _limited([f"  {o['source']}: {plural(o['referrals'], 'referral')} since {_day(o['since'])}"
-                           for o in stats["thanks_owed"]])
+        lines += _limited(stats["thanks_owed"],
+                          lambda o: f"  {o['source']}: {plural(o['referrals'], 'referral')} since {_day(o['since'])}")
     if stats["reciprocity"]:
         lines.append("Reciprocity (received / referred back):")
-        lines += _limited([f"  {r['source']}: {r['received']} / {r['referred_back']}" for r in stats["reciprocity"]])
+        lines += _limited(stats["reciprocity"], lambda r: f"  {r['source']}: {r['received']} / {r['referred_back']}")
     return "\n".join(lines)
