@@ -226,17 +226,22 @@ async def counted_in(session: AsyncSession, window: Window) -> Counts:
                   await wait_counts(session, window), await referred_back(session, window))
 
 
+def source_tallies_query() -> Select[Any]:
+    """Each source's tallies with its name, type and organisation: SourceRow's columns, then the
+    clients referred back. One pass over the tallies (a row per source) and the sources."""
+    tally = SourceTally
+    return (select(func.nullif(tally.source_key, NO_SOURCE), Source.name, Source.type,
+                   *(getattr(tally, name) for name in _SOURCE_COUNTS), Source.organisation, tally.referred_back)
+            .select_from(tally).outerjoin(Source, Source.id == tally.source_key)
+            .where(or_(tally.referrals > 0, tally.referred_back > 0)))
+
+
 async def counted_until(session: AsyncSession, end: datetime) -> Counts:
     """What happened up to `end`: the running tallies of all history (`referbot.store.tallies`, a
     few rows per source), less what came after `end`, read from the rows (nothing, for a report as
     of now). So an all-time report costs what the practice's sources number, not what its history
     holds. One pass over the source tallies gives both the referrals and the referrals back."""
-    tally = SourceTally
-    query = (select(func.nullif(tally.source_key, NO_SOURCE), Source.name, Source.type,
-                    *(getattr(tally, name) for name in _SOURCE_COUNTS), Source.organisation, tally.referred_back)
-             .select_from(tally).outerjoin(Source, Source.id == tally.source_key)
-             .where(or_(tally.referrals > 0, tally.referred_back > 0)))
-    rows = await _rows(session, query)
+    rows = await _rows(session, source_tallies_query())
     channels = select(ChannelTally.channel, ChannelTally.verdict, ChannelTally.referrals).where(
         ChannelTally.referrals > 0)
     waits = select(WaitTally.minutes, WaitTally.referrals).where(WaitTally.referrals > 0)
