@@ -8,9 +8,14 @@ objects. They run unchanged on SQLite and PostgreSQL. Two portability rules shap
   the SELECT list and `$5` in GROUP BY as different expressions); such expressions are computed in
   a subquery and grouped outside it, and NULL source types are named in Python instead.
 
-Indexes used: referrals(created_at) for every window (the funnel reads `Referral.reached`),
-touchpoints(source_id, kind, at) and referrals(source_id, created_at) for thank-yous owed,
-touchpoints(kind, at) for referrals back. `python -m bench.explain` prints the plans.
+A rolling window reads its referrals (`counted_in`); all time reads the running tallies the writes
+keep (`referbot.store.tallies`: one row per source) and takes off what came after the report's end
+(`counted_until`), so it does not read all of history.
+
+Indexes used: referrals(created_at) for every window (the funnel reads `Referral.reached`) and for
+what came after an all-time report's end, touchpoints(source_id, kind, at) and
+referrals(source_id, created_at) for thank-yous owed, touchpoints(kind, at) for referrals back.
+`python -m bench.explain` prints the plans.
 """
 
 from __future__ import annotations
@@ -118,8 +123,7 @@ async def per_source(session: AsyncSession, base: Subquery) -> list[SourceRow]:
 
 
 async def _source_rows(session: AsyncSession, query: Select[Any]) -> list[SourceRow]:
-    """The rows of `query` (SourceRow's columns, in its order) as SourceRows, most referrals first.
-    Run on the session's connection, without the ORM's processing of each row."""
+    """The rows of `query` (SourceRow's columns, in its order) as SourceRows, most referrals first."""
     return _ranked(SourceRow(*row) for row in await _rows(session, query))
 
 
