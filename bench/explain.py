@@ -5,7 +5,8 @@ indexes of migration 0007 and the ones before it.
 
 Turn path: the conversation row locked FOR UPDATE, the delivery id recorded once. Background: the
 outbox claim (SKIP LOCKED), waiting nudges, the nudge claim. Stats: the per-source funnel
-aggregate, channel and verdict counts, hours to first contact, thanks owed, referrals back.
+aggregate and channel and verdict counts over a window, the source tallies an all-time report
+reads, thanks owed, referrals back.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from referbot.store.repositories import Outbox
 
 
 def hot_queries() -> dict[str, Any]:
-    month, ever = period_windows("30d", NOW).current, period_windows("all", NOW).current
+    month, year = period_windows("30d", NOW).current, period_windows("365d", NOW).current
     waiting = or_(NudgeRecord.state == NudgeState.PENDING.value,
                   and_(NudgeRecord.state == NudgeState.SNOOZED.value, NudgeRecord.snoozed_until <= NOW))
     return {
@@ -42,9 +43,10 @@ def hot_queries() -> dict[str, Any]:
         "nudge claim": update(NudgeRecord).where(NudgeRecord.id.in_([1, 2, 3]), NudgeRecord.notified_at.is_(None))
         .values(notified_at=NOW),
         "stats per source, 30 days": _per_source(month),
-        "stats per source, all time": _per_source(ever),
-        "stats channel and verdict, all": select(queries.Referral.channel, queries.Referral.verdict)
-        .where(queries.in_window(queries.Referral.created_at, ever)),
+        "stats per source, 365 days": _per_source(year),
+        "stats channel and verdict, 365 days": select(queries.Referral.channel, queries.Referral.verdict)
+        .where(queries.in_window(queries.Referral.created_at, year)),
+        "stats all time: source tallies": queries.source_tallies_query(),
         "stats thanks owed": queries.thanks_owed_query(NOW),
         "stats referred back, 30 days": _referred_back(month),
     }

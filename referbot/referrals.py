@@ -23,6 +23,7 @@ from referbot.profile import Profile
 from referbot.sources import find_source, source_named
 from referbot.store import Database, UnitOfWork
 from referbot.store.models import Referral, ReferralEvent, Source, Touchpoint
+from referbot.store.tallies import Counted, recount
 
 S = ReferralStatus
 _ENDINGS = {S.NOT_A_FIT, S.REFERRED_OUT, S.NO_RESPONSE, S.DECLINED_BY_CLIENT}
@@ -71,12 +72,14 @@ async def record_change(uow: UnitOfWork, referral: Referral, *, by: str, now: da
     action, what = (AuditAction.STATUS_CHANGE, status.value) if status is not None else (AuditAction.CORRECTION, field)
     record(uow, by, action, f"referral:{referral.id}:{what}", by.partition(":")[0], now)
     if status is not None:
+        counted = Counted.of(referral)
         referral.status = status.value
         # a forced correction ("became_client" pressed by mistake, then set back) starts afresh
         referral.reached = funnel_stage(status.value) if forced else max(referral.reached or 0,
                                                                           funnel_stage(status.value))
         if referral.first_contact_at is None and status is not ReferralStatus.NEW:
             referral.first_contact_at = now  # the first move past `new` is the first contact
+        await recount(uow.session, counted, Counted.of(referral))
     referral.updated_at = now
     uow.session.add(ReferralEvent(referral_id=referral.id, status=referral.status, by=by, note=note, at=now,
                                   field=field, old_value=_text(old), new_value=_text(new), forced=forced))
@@ -227,8 +230,10 @@ async def _move_to_source(uow: UnitOfWork, profile: Profile, referral: Referral,
                                      Touchpoint.kind == TouchpointKind.REFERRAL_RECEIVED.value)
     for touchpoint in (await uow.session.execute(touch)).scalars():
         touchpoint.source_id = target.id
+    counted = Counted.of(referral)
     referral.source_id = target.id
     referral.source = target
+    await recount(uow.session, counted, Counted.of(referral))
     await uow.sources.recompute_activity([target.id] + ([moved_from] if moved_from is not None else []))
     return old, target.name
 
@@ -242,8 +247,9 @@ async def _reassess(uow: UnitOfWork, referral: Referral, profile: Profile, asses
     referral.issues = [m.to_dict() for m in facts.issues]
     referral.fit = fit_record(assessment)
     if assessment.verdict.value != referral.verdict:
-        old = referral.verdict
+        old, counted = referral.verdict, Counted.of(referral)
         referral.verdict = assessment.verdict.value
+        await recount(uow.session, counted, Counted.of(referral))
         await record_change(uow, referral, by=by, now=now, field="verdict", old=old, new=referral.verdict,
                             note="fit judged again after the correction")
 

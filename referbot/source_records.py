@@ -21,7 +21,7 @@ from sqlalchemy import delete, func, select, update
 from referbot.domain import SourceType
 from referbot.errors import BadRequest
 from referbot.sources import name_key, name_tokens
-from referbot.store import UnitOfWork
+from referbot.store import UnitOfWork, tallies
 from referbot.store.models import NudgeRecord, Referral, Source, SourceAlias, SourceIdentity, Touchpoint
 
 #: Name similarity (rapidfuzz token-sort ratio on names without titles) from which two sources are
@@ -103,6 +103,7 @@ async def merge_sources(uow: UnitOfWork, keep: Source, other: Source, now: datet
     name, code, contact, organisation, tier, notes, colleague, kind = gone
     counts = [await _moved(uow, table, "source_id", other.id, keep.id)
               for table in (Referral, Touchpoint, SourceIdentity, NudgeRecord, SourceAlias)]
+    await tallies.merge_sources(uow.session, gone=other.id, kept=keep.id)
     uow.session.expunge(other)
     await uow.session.execute(delete(Source).where(Source.id == other.id))
     await uow.sources.recompute_activity([keep.id])  # its latest activity may be the merged source's

@@ -25,10 +25,11 @@ class UnknownPeriod(BadRequest):
 @dataclass(frozen=True)
 class Window:
     """Timestamps `start < t <= end`: a window ending now includes what happened this instant, and
-    back-to-back windows never count the same moment twice. No lower bound when `start` is None."""
+    back-to-back windows never count the same moment twice. No lower bound when `start` is None, no
+    upper bound when `end` is None (what came after a report's end)."""
 
     start: datetime | None
-    end: datetime
+    end: datetime | None
 
 
 @dataclass(frozen=True)

@@ -8,33 +8,39 @@ objects. They run unchanged on SQLite and PostgreSQL. Two portability rules shap
   the SELECT list and `$5` in GROUP BY as different expressions); such expressions are computed in
   a subquery and grouped outside it, and NULL source types are named in Python instead.
 
-Indexes used: referrals(created_at) for every window (the funnel reads `Referral.reached`),
-touchpoints(source_id, kind, at) and referrals(source_id, created_at) for thank-yous owed,
-touchpoints(kind, at) for referrals back. `python -m bench.explain` prints the plans.
+A rolling window reads its referrals (`counted_in`); all time reads the running tallies the writes
+keep (`referbot.store.tallies`: one row per source) and takes off what came after the report's end
+(`counted_until`), so it does not read all of history.
+
+Indexes used: referrals(created_at) for every window (the funnel reads `Referral.reached`) and for
+what came after an all-time report's end, touchpoints(source_id, kind, at) and
+referrals(source_id, created_at) for thank-yous owed, touchpoints(kind, at) for referrals back.
+`python -m bench.explain` prints the plans.
 """
 
 from __future__ import annotations
 
-import statistics
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
-from sqlalchemy import ColumnElement, Select, Subquery, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Integer, Row, Select, Subquery, and_, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referbot.domain import FUNNEL, NEVER, FitVerdict, TouchpointKind
 from referbot.stats.periods import Month, Window
-from referbot.store.models import Referral, Source, Touchpoint
+from referbot.store.models import NO_SOURCE, ChannelTally, Referral, Source, SourceTally, Touchpoint, WaitTally
+from referbot.store.tallies import wait_minutes
 
 BECAME_CLIENT_RANK = len(FUNNEL)
 GOOD_FIT = FitVerdict.GOOD_FIT.value
 
 
 def in_window(column: Any, window: Window) -> ColumnElement[bool]:
-    if window.start is None:
-        return column <= window.end
-    return and_(column > window.start, column <= window.end)
+    bounds = ([] if window.start is None else [column > window.start]) + ([] if window.end is None
+                                                                          else [column <= window.end])
+    return and_(*bounds)
 
 
 def _count_when(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -69,17 +75,22 @@ async def count_by_channel_and_verdict(session: AsyncSession,
     (neither needs the status history)."""
     query = (select(Referral.channel, Referral.verdict, func.count())
              .where(in_window(Referral.created_at, window)).group_by(Referral.channel, Referral.verdict))
-    channels: dict[str | None, int] = {}
-    verdicts: dict[str | None, int] = {}
-    for channel, verdict, n in (await session.execute(query)).all():
-        channels[channel] = channels.get(channel, 0) + int(n)
-        verdicts[verdict] = verdicts.get(verdict, 0) + int(n)
+    return _channels_and_verdicts((await session.execute(query)).all())
+
+
+def _channels_and_verdicts(rows: Any) -> tuple[dict[str | None, int], dict[str | None, int]]:
+    """(channel, verdict, count) rows as referrals per channel and per verdict, most first."""
+    channels: Counter[str | None] = Counter()
+    verdicts: Counter[str | None] = Counter()
+    for channel, verdict, n in rows:
+        channels[channel] += int(n)
+        verdicts[verdict] += int(n)
     return _most_first(channels.items()), _most_first(verdicts.items())
 
 
-@dataclass(frozen=True)
-class SourceRow:
-    """One source's referrals in the window, with how far down the funnel they went."""
+class SourceRow(NamedTuple):
+    """One source's referrals in the window, with how far down the funnel they went. A tuple, as
+    the query returns it: an all-time report has one per source, tens of thousands of them."""
 
     source_id: int | None
     name: str | None
@@ -105,12 +116,29 @@ async def per_source(session: AsyncSession, base: Subquery) -> list[SourceRow]:
                       _count_when(base.c.reached >= 1).label("contacted"),
                       _count_when(base.c.reached >= 2).label("booked"))
                .group_by(base.c.source_id).subquery("per_source"))
-    query = (select(counted.c.source_id, Source.name, Source.type, Source.organisation, counted.c.referrals,
-                    counted.c.good, counted.c.client, counted.c.good_client, counted.c.contacted, counted.c.booked)
+    query = (select(counted.c.source_id, Source.name, Source.type, counted.c.referrals, counted.c.good,
+                    counted.c.client, counted.c.good_client, counted.c.contacted, counted.c.booked, Source.organisation)
              .select_from(counted).outerjoin(Source, Source.id == counted.c.source_id))
-    rows = [SourceRow(sid, name, kind, *(int(n) for n in counts), organisation=organisation)
-            for sid, name, kind, organisation, *counts in (await session.execute(query)).all()]
-    return sorted(rows, key=lambda r: (-r.referrals, r.name is None, r.name or "", r.source_id or 0))
+    return await _source_rows(session, query)
+
+
+async def _source_rows(session: AsyncSession, query: Select[Any]) -> list[SourceRow]:
+    """The rows of `query` (SourceRow's columns, in its order) as SourceRows, most referrals first."""
+    return _ranked(SourceRow(*row) for row in await _rows(session, query))
+
+
+async def _rows(session: AsyncSession, query: Select[Any]) -> Sequence[Row[Any]]:
+    """The rows of a query that returns one per source, run on the session's connection without
+    the ORM's processing of each row (an all-time report has tens of thousands)."""
+    return (await (await session.connection()).execute(query)).all()
+
+
+def _rank(row: SourceRow) -> tuple[int, bool, str, int]:
+    return -row.referrals, row.name is None, row.name or "", row.source_id or 0
+
+
+def _ranked(rows: Iterable[SourceRow]) -> list[SourceRow]:
+    return sorted(rows, key=_rank)
 
 
 def funnel_counts(rows: list[SourceRow]) -> list[int]:
@@ -127,22 +155,105 @@ def count_by_source_type(rows: list[SourceRow]) -> dict[str | None, int]:
     return _most_first(counts.items())
 
 
-async def median_first_contact_hours(session: AsyncSession, window: Window) -> float | None:
-    """Median hours from arrival to first contact of the contacted referrals in `window`.
-
-    PostgreSQL computes it (percentile_cont), so a year of history is not shipped to Python;
-    SQLite has no median, and a practice on SQLite is small, so it is taken here."""
+async def wait_counts(session: AsyncSession, window: Window) -> Counter[int]:
+    """Contacted referrals in `window` per whole minutes from arrival to first contact (the unit
+    of the median, `referbot.store.tallies.wait_minutes`). PostgreSQL counts them; SQLite cannot
+    subtract times exactly, and a practice on SQLite is small, so there they are counted here."""
     contacted = and_(in_window(Referral.created_at, window), Referral.first_contact_at.is_not(None))
     if session.bind.dialect.name == "postgresql":
         seconds = func.extract("epoch", Referral.first_contact_at - Referral.created_at)
-        median = select(func.percentile_cont(0.5).within_group(seconds)).where(contacted)
-        value = (await session.execute(median)).scalar_one()
-        return None if value is None else float(value) / 3600
+        waits = select(cast(func.floor(seconds / 60), Integer).label("minutes")).where(contacted).subquery("waits")
+        query = select(waits.c.minutes, func.count()).group_by(waits.c.minutes)
+        return Counter({int(minutes): int(n) for minutes, n in (await session.execute(query)).all()})
     rows = (await session.execute(select(Referral.created_at, Referral.first_contact_at).where(contacted))).all()
-    hours = [(contact - created).total_seconds() / 3600 for created, contact in rows]
-    return statistics.median(hours) if hours else None
+    return Counter(wait_minutes(created, contact) for created, contact in rows)
 
 
+def median_hours(waits: Mapping[int, int]) -> float | None:
+    """The median of waits counted per whole minute, in hours (None without any)."""
+    total = sum(waits.values())
+    if total <= 0:
+        return None
+    lower, upper, seen, low = (total - 1) // 2, total // 2, 0, None
+    for minutes in sorted(m for m, n in waits.items() if n > 0):
+        seen += waits[minutes]
+        if low is None and seen > lower:
+            low = minutes
+        if seen > upper:
+            return (low + minutes) / 2 / 60
+    raise AssertionError("unreachable: the counts add up to `total`")
+
+
+#: Per source id: (name, type, clients we referred to it).
+Sent = dict[int, tuple[str, str, int]]
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The figures of a report that count what happened in its window: its referrals per source
+    (with how far down the funnel), per channel, per verdict, their waits for first contact per
+    whole minute, and the clients referred back per source."""
+
+    sources: list[SourceRow]
+    channels: dict[str | None, int]
+    verdicts: dict[str | None, int]
+    waits: Counter[int]
+    sent: Sent
+
+    def minus(self, other: "Counts") -> "Counts":
+        """These counts without `other`'s (a part of the same history)."""
+        if not other.sources and not other.sent:  # nothing to take off
+            return self
+        taken = {row.source_id: row for row in other.sources}
+        sources = [_less(row, taken[row.source_id]) if row.source_id in taken else row for row in self.sources]
+        sent = {sid: (name, kind, n - other.sent.get(sid, ("", "", 0))[2]) for sid, (name, kind, n) in self.sent.items()}
+        return Counts(_ranked(row for row in sources if row.referrals > 0), _without(self.channels, other.channels),
+                      _without(self.verdicts, other.verdicts), Counter(self.waits) - other.waits,
+                      {sid: entry for sid, entry in sent.items() if entry[2] > 0})
+
+
+def _less(row: SourceRow, other: SourceRow) -> SourceRow:
+    return row._replace(**{name: getattr(row, name) - getattr(other, name) for name in _SOURCE_COUNTS})
+
+
+def _without(counts: dict[str | None, int], other: dict[str | None, int]) -> dict[str | None, int]:
+    return _most_first((key, n - other.get(key, 0)) for key, n in counts.items() if n - other.get(key, 0) > 0)
+
+
+_SOURCE_COUNTS = ("referrals", "good_fit", "became_client", "good_fit_clients", "contacted", "consult_booked")
+
+
+async def counted_in(session: AsyncSession, window: Window) -> Counts:
+    """What happened in `window`, counted from the referral and touchpoint rows."""
+    channels, verdicts = await count_by_channel_and_verdict(session, window)
+    return Counts(await per_source(session, window_referrals(window)), channels, verdicts,
+                  await wait_counts(session, window), await referred_back(session, window))
+
+
+def source_tallies_query() -> Select[Any]:
+    """Each source's tallies with its name, type and organisation: SourceRow's columns, then the
+    clients referred back. One pass over the tallies (a row per source) and the sources."""
+    tally = SourceTally
+    return (select(func.nullif(tally.source_key, NO_SOURCE), Source.name, Source.type,
+                   *(getattr(tally, name) for name in _SOURCE_COUNTS), Source.organisation, tally.referred_back)
+            .select_from(tally).outerjoin(Source, Source.id == tally.source_key)
+            .where(or_(tally.referrals > 0, tally.referred_back > 0)))
+
+
+async def counted_until(session: AsyncSession, end: datetime) -> Counts:
+    """What happened up to `end`: the running tallies of all history (`referbot.store.tallies`, a
+    few rows per source), less what came after `end`, read from the rows (nothing, for a report as
+    of now). So an all-time report costs what the practice's sources number, not what its history
+    holds. One pass over the source tallies gives both the referrals and the referrals back."""
+    rows = await _rows(session, source_tallies_query())
+    channels = select(ChannelTally.channel, ChannelTally.verdict, ChannelTally.referrals).where(
+        ChannelTally.referrals > 0)
+    waits = select(WaitTally.minutes, WaitTally.referrals).where(WaitTally.referrals > 0)
+    tallied = Counts(_ranked(SourceRow(*row[:-1]) for row in rows if row[3] > 0),
+                     *_channels_and_verdicts(await _rows(session, channels)),
+                     Counter(dict(await _rows(session, waits))),
+                     {row[0]: (row[1], row[2], row[-1]) for row in rows if row[-1] > 0})
+    return tallied.minus(await counted_in(session, Window(end, None)))
 
 
 @dataclass(frozen=True)
@@ -185,7 +296,7 @@ def thanks_owed_query(now: datetime) -> Select[Any]:
             .order_by(since, sources.c.name, sources.c.id))
 
 
-async def referred_back(session: AsyncSession, window: Window) -> dict[int, tuple[str, str, int]]:
+async def referred_back(session: AsyncSession, window: Window) -> Sent:
     """Per source id: (name, type, clients we referred to it in `window`)."""
     query = (select(Source.id, Source.name, Source.type, func.count())
              .select_from(Touchpoint).join(Source, Source.id == Touchpoint.source_id)

@@ -316,3 +316,44 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(32))
     target: Mapped[str] = mapped_column(String(128))
     channel: Mapped[str] = mapped_column(String(32))
+
+
+# --- running counts for all-time stats (kept by `referbot.store.tallies`) --------------------------
+
+
+#: The `SourceTally.source_key` of referrals with no known source (source ids start at 1).
+NO_SOURCE = 0
+
+
+class SourceTally(Base):
+    """Per source, every referral it ever sent and how far they went, and the clients referred
+    back to it: what an all-time report reads instead of all history (see `referbot.store.tallies`)."""
+
+    __tablename__ = "source_tallies"
+    #: The source's id, or NO_SOURCE; no foreign key, so referrals without a source have a row too.
+    source_key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    referrals: Mapped[int] = mapped_column(Integer, default=0)
+    good_fit: Mapped[int] = mapped_column(Integer, default=0)
+    contacted: Mapped[int] = mapped_column(Integer, default=0)  # reached contacted or a later stage
+    consult_booked: Mapped[int] = mapped_column(Integer, default=0)  # reached consult_booked or later
+    became_client: Mapped[int] = mapped_column(Integer, default=0)
+    good_fit_clients: Mapped[int] = mapped_column(Integer, default=0)  # good fit AND became a client
+    referred_back: Mapped[int] = mapped_column(Integer, default=0)  # `referred_back` touchpoints with it
+
+
+class ChannelTally(Base):
+    """Every referral ever, per channel it came through and fit verdict."""
+
+    __tablename__ = "channel_tallies"
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    verdict: Mapped[str] = mapped_column(_enum(FitVerdict), primary_key=True)
+    referrals: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WaitTally(Base):
+    """Every contacted referral ever, per whole minutes from its arrival to its first contact: the
+    median time to first contact over all time is read from these counts."""
+
+    __tablename__ = "wait_tallies"
+    minutes: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    referrals: Mapped[int] = mapped_column(Integer, default=0)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from referbot.domain import OutboxKind, ReferralStatus, SourceType, TouchpointKind, funnel_stage
 from referbot.store.models import (ENDED_ANCHOR, SETTLED_THROUGH, Conversation, OutboxMessage, ProcessedEvent, Referral,
                                    ReferralEvent, Source, SourceAlias, SourceIdentity, Touchpoint)
+from referbot.store.tallies import Counted, count_referred_back, recount
 
 #: The source's column keeping its latest touchpoint of a kind the nudger or the stats ask about.
 LAST_TOUCH_OF_KIND = {TouchpointKind.THANKED: Source.last_thanked_at,
@@ -187,6 +188,7 @@ class Referrals(_Repository):
         await self.session.flush()
         self.session.add(ReferralEvent(referral_id=referral.id, status=referral.status, by=by,
                                        at=referral.created_at))
+        await recount(self.session, None, Counted.of(referral))
         if referral.source_id is not None:
             await Sources(self.session).referral_changed(referral.source_id, referral.created_at, new=True)
         return referral
@@ -200,6 +202,8 @@ class Touchpoints(_Repository):
                                 by=by, at=at)
         self.session.add(touchpoint)
         await self.session.flush()
+        if kind is TouchpointKind.REFERRED_BACK:
+            await count_referred_back(self.session, source.id)
         of_kind = [LAST_TOUCH_OF_KIND[kind]] if kind in LAST_TOUCH_OF_KIND else []
         await Sources(self.session).raise_activity(source.id, at, Source.last_touch_at, *of_kind)
         return touchpoint

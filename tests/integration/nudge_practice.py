@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from referbot.domain import ReferralStatus, SourceType, TouchpointKind
+from referbot.domain import FitVerdict, ReferralStatus, SourceType, TouchpointKind
 from referbot.nudger import Nudge, act_on_nudge, due_nudges, log_touchpoint
 from referbot.profile import Profile
 from referbot.referrals import set_referral_status
@@ -45,17 +45,18 @@ class Practice:
             await uow.commit()
 
     async def referral(self, name: str | None, *, at: datetime | None = None, contact: bool = True,
-                       update: bool = False, client: str = "Jamie Rivera", issues: tuple[str, ...] = ("anxiety",)) -> int:
+                       update: bool = False, client: str = "Jamie Rivera", issues: tuple[str, ...] = ("anxiety",),
+                       channel: str = "console", verdict: FitVerdict = FitVerdict.GOOD_FIT) -> int:
         """A referral as the intake service stores it: the row, its `new` event, a referral_received touchpoint."""
         at = at or self.clock()
         async with UnitOfWork(self.database) as uow:
             source = await uow.sources.get(self.sources[name]) if name else None
-            referral = Referral(source_id=source.id if source else None, channel="console", referrer_user_id="ref",
+            referral = Referral(source_id=source.id if source else None, channel=channel, referrer_user_id="ref",
                                 client_name=client, client_age=30, presenting_issues="worried all the time",
                                 issues=[{"id": i, "score": 100.0, "evidence": i} for i in issues],
                                 consent_to_contact=contact, consent_to_update=contact and update, answers={},
-                                verdict="good_fit", fit={}, status=ReferralStatus.NEW.value, created_at=at,
-                                updated_at=at)
+                                verdict=verdict.value, crisis=verdict is FitVerdict.CRISIS, fit={},
+                                status=ReferralStatus.NEW.value, created_at=at, updated_at=at)
             await uow.referrals.add(referral, by="console:ref")
             if source is not None:
                 await uow.touchpoints.add(source, TouchpointKind.REFERRAL_RECEIVED, at=at, referral_id=referral.id)
