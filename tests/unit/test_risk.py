@@ -492,3 +492,8 @@ def test_the_end_foreseen_no_way_things_get_better_and_living_on_nothing_are_ask
 
 def test_a_gun_in_a_labelled_answer_without_sport_is_still_asked_about(matcher: Matcher) -> None:
     assert matcher.assess_risk("Access to firearms: yes, he keeps a pistol in the bedside drawer").level is not RiskLevel.NONE
+
+
+def test_asking_where_the_gun_cabinet_key_is_kept_is_not_sport(matcher: Matcher) -> None:
+    seeking = "Y10 boy asked a classmate if his uncle still keeps the locked gun cabinet key in the kitchen drawer"
+    assert matcher.assess_risk(seeking).level is not RiskLevel.NONE
