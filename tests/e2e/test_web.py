@@ -305,6 +305,7 @@ def test_characters_the_database_cannot_hold_are_cleaned_in_the_core(referrer: R
     a lone surrogate into U+FFFD before posting; the core's own test covers surrogates.)"""
     referrer.open()
     referrer.press("Start the referral")
+    referrer.open()  # a settled page: nothing of the press may still be navigating when the post below runs
     asked = referrer.question()
     name = "Dr. Nul" + "".join(secrets.choice("abcdefghij") for _ in range(8))
     fields = referrer.driver.execute_script(
