@@ -17,7 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referbot.domain import OutboxKind, ReferralStatus, SourceType, TouchpointKind, funnel_stage
-from referbot.store.models import (ENDED_ANCHOR, SETTLED_THROUGH, Conversation, OutboxMessage, ProcessedEvent, Referral,
+from referbot.store.models import (ENDED_ANCHOR, SETTLED_THROUGH, OutboxMessage, ProcessedEvent, Referral,
                                    ReferralEvent, Source, SourceAlias, SourceIdentity, Touchpoint)
 from referbot.store.tallies import Counted, count_referred_back, recount
 
@@ -44,22 +44,6 @@ class ProcessedEvents(_Repository):
 
     async def forget_before(self, cutoff: datetime) -> None:
         await self.session.execute(ProcessedEvent.__table__.delete().where(ProcessedEvent.at < cutoff))
-
-
-class Conversations(_Repository):
-    async def get_for_update(self, channel: str, user_id: str) -> Conversation | None:
-        """The conversation row, locked until commit (PostgreSQL row lock; SQLite's write lock)."""
-        query = (select(Conversation).where(Conversation.channel == channel, Conversation.user_id == user_id)
-                 .with_for_update())
-        return (await self.session.execute(query)).scalar_one_or_none()
-
-    async def adopt(self, written: Conversation) -> Conversation:
-        """A row this process committed (see `referbot.store.recent`), taken into this transaction
-        without reading it. Its next UPDATE is checked against the version it was written at."""
-        return await self.session.merge(written, load=False)
-
-    def add(self, conversation: Conversation) -> None:
-        self.session.add(conversation)
 
 
 def _slug(name: str) -> str:

@@ -12,9 +12,9 @@ from typing import Awaitable, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from referbot.store.conversations import Conversations
 from referbot.store.database import Database
-from referbot.store.repositories import (Conversations, Outbox, ProcessedEvents, Referrals, Sources,
-                                         Touchpoints)
+from referbot.store.repositories import Outbox, ProcessedEvents, Referrals, Sources, Touchpoints
 
 T = TypeVar("T")
 
