@@ -31,14 +31,19 @@ class _Repository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    def _insert(self, model: Any) -> Any:
+        """An INSERT of the database's dialect, which can say `ON CONFLICT`: one round trip where a
+        SELECT first and an INSERT after would take two."""
+        insert = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
+        return insert(model)
+
 
 class ProcessedEvents(_Repository):
     async def record_first(self, channel: str, event_id: str, now: datetime) -> bool:
-        """Record a delivery id; False if it was recorded before (a redelivery). One round trip:
-        `INSERT … ON CONFLICT DO NOTHING RETURNING`, instead of a SELECT and then an INSERT."""
-        insert = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
+        """Record a delivery id; False if it was recorded before (a redelivery): `INSERT … ON
+        CONFLICT DO NOTHING RETURNING`."""
         inserted = await self.session.execute(
-            insert(ProcessedEvent).values(channel=channel, event_id=event_id, at=now)
+            self._insert(ProcessedEvent).values(channel=channel, event_id=event_id, at=now)
             .on_conflict_do_nothing(index_elements=["channel", "event_id"]).returning(ProcessedEvent.at))
         return inserted.first() is not None
 
@@ -88,13 +93,11 @@ class Sources(_Repository):
         return source
 
     async def link_identity(self, source: Source, channel: str, user_id: str) -> None:
-        existing = (await self.session.execute(select(SourceIdentity).where(
-            SourceIdentity.channel == channel, SourceIdentity.user_id == user_id))).scalar_one_or_none()
-        if existing is None:
-            self.session.add(SourceIdentity(source_id=source.id, channel=channel, user_id=user_id))
-        else:
-            existing.source_id = source.id
-        await self.session.flush()
+        """This chat identity belongs to `source` from now on (moved from another source if it had
+        one): a single upsert on the identity's unique (channel, user)."""
+        await self.session.execute(
+            self._insert(SourceIdentity).values(source_id=source.id, channel=channel, user_id=user_id)
+            .on_conflict_do_update(index_elements=["channel", "user_id"], set_={"source_id": source.id}))
 
     async def raise_activity(self, source_id: int, at: datetime, *columns: Any) -> None:
         """Move the source's activity `columns` (see `Source.last_touch_at`) up to `at`, never down."""
@@ -199,12 +202,13 @@ class Touchpoints(_Repository):
 
 class Outbox(_Repository):
     async def enqueue(self, kind: OutboxKind, key: str, payload: dict[str, Any], now: datetime) -> None:
-        """Add a message unless one with the same key exists: enqueuing the same fact twice is harmless."""
-        exists = await self.session.execute(select(OutboxMessage.id).where(OutboxMessage.key == key))
-        if exists.scalar_one_or_none() is None:
-            self.session.add(OutboxMessage(key=key, kind=kind.value, payload=payload, next_attempt_at=now,
-                                           created_at=now, delivered_to={}))
-            await self.session.flush()
+        """Add a message unless one with the same key exists: enqueuing the same fact twice is harmless.
+        One `INSERT … ON CONFLICT (key) DO NOTHING`, so a concurrent enqueue of the same key in
+        another transaction waits for it instead of failing the turn on the unique key."""
+        await self.session.execute(
+            self._insert(OutboxMessage).values(key=key, kind=kind.value, payload=payload, next_attempt_at=now,
+                                               created_at=now, delivered_to={})
+            .on_conflict_do_nothing(index_elements=["key"]))
 
     async def claim(self, worker: str, now: datetime, lease: timedelta, *, kinds: Sequence[str],
                     limit: int = 10) -> list[OutboxMessage]:
