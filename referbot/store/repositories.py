@@ -6,19 +6,20 @@ one transaction.
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from datetime import datetime, timedelta
 from typing import Any, Sequence
 
-from sqlalchemy import case, func, literal, or_, select, update
+from sqlalchemy import Update, bindparam, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referbot.domain import OutboxKind, ReferralStatus, SourceType, TouchpointKind, funnel_stage
 from referbot.store.models import (ENDED_ANCHOR, SETTLED_THROUGH, OutboxMessage, ProcessedEvent, Referral,
-                                   ReferralEvent, Source, SourceAlias, SourceIdentity, Touchpoint)
+                                   ReferralEvent, Source, SourceAlias, SourceIdentity, Touchpoint, UTCDateTime)
 from referbot.store.tallies import Counted, count_referred_back, recount
 
 #: The source's column keeping its latest touchpoint of a kind the nudger or the stats ask about.
@@ -101,20 +102,18 @@ class Sources(_Repository):
 
     async def raise_activity(self, source_id: int, at: datetime, *columns: Any) -> None:
         """Move the source's activity `columns` (see `Source.last_touch_at`) up to `at`, never down."""
-        await self._update(source_id, {column: _raised(column, at) for column in columns})
+        await self.session.execute(_activity_update(tuple(column.key for column in columns), reopened=False),
+                                   {"source_id": source_id, "at": at})
 
     async def referral_changed(self, source_id: int, arrived: datetime, *, new: bool = False) -> None:
         """A referral of the source, arrived at `arrived`, is `new`, changed, or lost its nudges: its
         nudges may be due again, so the instants up to which the source's referrals are settled go
         back to before it (the nudger looks at it again) and the change is counted (a tick that read
         the source before it writes nothing). A new one raises the source's latest referral too."""
-        before = arrived - timedelta(microseconds=1)
-        values: dict[Any, Any] = {column: case((column >= arrived, literal(before, column.type)), else_=column)
-                                  for column in SETTLED_THROUGH.values()}
-        values[Source.story_revision] = Source.story_revision + 1
-        if new:
-            values[Source.last_referral_at] = _raised(Source.last_referral_at, arrived)
-        await self._update(source_id, values)
+        raised = (Source.last_referral_at.key,) if new else ()
+        await self.session.execute(_activity_update(raised, reopened=True),
+                                   {"source_id": source_id, "at": arrived,
+                                    "before": arrived - timedelta(microseconds=1)})
 
     async def forget_ended(self, source_id: int) -> None:
         """The source's periodic nudges were erased: what the nudger remembers of those that ended
@@ -153,9 +152,22 @@ class Sources(_Repository):
                                    .execution_options(synchronize_session=False))
 
 
-def _raised(column: Any, at: datetime) -> Any:
-    """`column` moved up to `at`, never down: a back-dated contact leaves a later one standing."""
-    return case((or_(column.is_(None), column < at), literal(at, column.type)), else_=column)
+@functools.cache
+def _activity_update(raised: tuple[str, ...], *, reopened: bool) -> Update:
+    """One UPDATE of the source :source_id, comparing in SQL under its row lock (see `_update`): the
+    `raised` columns move up to :at, never down (a back-dated contact leaves a later one standing);
+    when `reopened`, the instants up to which its referrals are settled move back to :before if
+    they had reached :at, and the change is counted. Every turn that stores a referral runs two of
+    these, so each shape is built once: building it cost more time than running it."""
+    sources = Source.__table__
+    at, before = bindparam("at", type_=UTCDateTime()), bindparam("before", type_=UTCDateTime())
+    values: dict[Any, Any] = {sources.c[name]: case((or_(sources.c[name].is_(None), sources.c[name] < at), at),
+                                                    else_=sources.c[name]) for name in raised}
+    if reopened:
+        values.update({sources.c[column.key]: case((sources.c[column.key] >= at, before), else_=sources.c[column.key])
+                       for column in SETTLED_THROUGH.values()})
+        values[sources.c.story_revision] = sources.c.story_revision + 1
+    return update(sources).where(sources.c.id == bindparam("source_id")).values(values)
 
 
 class Referrals(_Repository):
