@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from referbot.admission import DEFERRED, Admission, Late
@@ -123,15 +123,19 @@ class IntakeService:
         return result
 
     async def _handle_retrying(self, inbound: Inbound) -> Outcome:
-        """Concurrent first messages of one user (in several processes) race on a unique
-        constraint; the loser retries and then sees the winner's state (or its event id)."""
+        """Run the turn again when nothing of it can have been committed: concurrent first messages
+        of one user (in several processes) race on a unique constraint, and the loser then sees
+        the winner's state (or its event id); a row written elsewhere since this process wrote it
+        is read afresh; a pooled connection the server dropped (connections are not pinged before
+        each turn, see `Database`) fails at its first statement and is replaced. A connection lost
+        while committing is not retried (`CommitInDoubt`): the turn may have been committed."""
         for attempt in range(3):
             try:
                 outcome = await self._handle_once(inbound)
                 self.on_outcome(inbound, outcome)
                 return outcome
-            except (IntegrityError, StaleDataError):
-                if attempt == 2:
+            except (DBAPIError, StaleDataError) as error:
+                if attempt == 2 or not _uncommitted(error):
                     raise
         raise AssertionError("unreachable")
 
@@ -322,6 +326,11 @@ def _crisis_fields(risk: RiskAssessment, existing: Referral | None) -> dict[str,
     kind = (risk.kind or CrisisKind.SELF).value
     return {"crisis": True, "crisis_evidence": evidence or None, "crisis_kind": kind,
             "verdict": FitVerdict.CRISIS.value, "fit": {}}
+
+
+def _uncommitted(error: DBAPIError | StaleDataError) -> bool:
+    """The turn failed before its commit was sent, for a reason a fresh attempt can get past."""
+    return isinstance(error, (IntegrityError, StaleDataError)) or error.connection_invalidated
 
 
 def _needs_urgent_review(risk_log: list[dict[str, Any]]) -> bool:
