@@ -11,7 +11,7 @@ answers and state are encrypted as they are written and decrypted as they are re
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -47,7 +47,7 @@ class ConversationRow:
     version: int = 0
 
 
-_SELECT = select(*(_TABLE.c[name] for name in ConversationRow.__dataclass_fields__))
+_SELECT = select(*(_TABLE.c[column.name] for column in fields(ConversationRow)))
 _INSERT = insert(_TABLE).returning(_TABLE.c.id)
 _UPDATE = (update(_TABLE)
            .where(_TABLE.c.id == bindparam("row_id"), _TABLE.c.version == bindparam("row_version"))
