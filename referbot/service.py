@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from referbot.admission import DEFERRED, Admission, Late
@@ -26,7 +25,8 @@ from referbot.messages import crisis_message, verdict_message
 from referbot.ports import Assessor
 from referbot.profile import Profile
 from referbot.store import Database, UnitOfWork
-from referbot.store.models import Conversation, Referral, Source
+from referbot.store.conversations import ConversationRow
+from referbot.store.models import Referral, Source
 from referbot.store.recent import RecentConversations
 
 Clock = Callable[[], datetime]
@@ -123,15 +123,19 @@ class IntakeService:
         return result
 
     async def _handle_retrying(self, inbound: Inbound) -> Outcome:
-        """Concurrent first messages of one user (in several processes) race on a unique
-        constraint; the loser retries and then sees the winner's state (or its event id)."""
+        """Run the turn again when nothing of it can have been committed: concurrent first messages
+        of one user (in several processes) race on a unique constraint, and the loser then sees
+        the winner's state (or its event id); a row written elsewhere since this process wrote it
+        is read afresh; a pooled connection the server dropped (connections are not pinged before
+        each turn, see `Database`) fails at its first statement and is replaced. A connection lost
+        while committing is not retried (`CommitInDoubt`): the turn may have been committed."""
         for attempt in range(3):
             try:
                 outcome = await self._handle_once(inbound)
                 self.on_outcome(inbound, outcome)
                 return outcome
-            except (IntegrityError, StaleDataError):
-                if attempt == 2:
+            except (DBAPIError, StaleDataError) as error:
+                if attempt == 2 or not _uncommitted(error):
                     raise
         raise AssertionError("unreachable")
 
@@ -141,14 +145,13 @@ class IntakeService:
             if inbound.event_id is not None and not await uow.events.record_first(inbound.channel, inbound.event_id,
                                                                                   now):
                 return Outcome([], None, ConversationStatus.ASKING, duplicate=True)
-            written = self.recent.take(inbound.channel, inbound.user_id)
-            conversation = (await uow.conversations.adopt(written) if written is not None
-                            else await uow.conversations.get_for_update(inbound.channel, inbound.user_id))
+            conversation = (self.recent.take(inbound.channel, inbound.user_id)
+                            or await uow.conversations.get_for_update(inbound.channel, inbound.user_id))
             turn = await self._turn(uow, conversation, inbound)
             if conversation is None:
-                conversation = Conversation(channel=inbound.channel, user_id=inbound.user_id, flow=self.engine.flow.id,
-                                            created_at=now, answers={}, state={})
-                uow.conversations.add(conversation)
+                conversation = ConversationRow(channel=inbound.channel, user_id=inbound.user_id,
+                                               flow=self.engine.flow.id, status=turn.state.status.value,
+                                               created_at=now, updated_at=now)
             if turn.started:
                 conversation.referral_id = None
                 conversation.source_code = inbound.source_code or conversation.source_code
@@ -165,6 +168,7 @@ class IntakeService:
             self._save_state(conversation, turn.state, now)
             if turn.submitted:  # (after a crisis stop the intake may go on, so its answers stay)
                 self._forget_answers(conversation)
+            await uow.conversations.save(conversation)
             await uow.commit()
             self.recent.keep(conversation)
             if conversation.referral_id is not None and (turn.submitted or turn.crisis is not None):
@@ -174,7 +178,7 @@ class IntakeService:
                            conversation.referral_id, verdict or self._last_verdict(turn.state),
                            started=turn.started, submitted=turn.submitted, crisis=turn.crisis is not None)
 
-    async def _turn(self, uow: UnitOfWork, conversation: Conversation | None, inbound: Inbound) -> Turn:
+    async def _turn(self, uow: UnitOfWork, conversation: ConversationRow | None, inbound: Inbound) -> Turn:
         """Start (recognising a returning referrer), resume, or step the conversation."""
         finished = conversation is not None and conversation.status in (ConversationStatus.DONE.value,
                                                                         ConversationStatus.CANCELLED.value)
@@ -196,18 +200,18 @@ class IntakeService:
                  "referrer_organisation": source.organisation}
         return source.name, {k: v for k, v in known.items() if v is not None or k == "referrer_organisation"}
 
-    def _save_state(self, conversation: Conversation, state: ConversationState, now: datetime) -> None:
-        """Every turn writes the row, even when nothing in it changed, so its version is always
-        checked: a turn on a row taken from `recent` never answers from a state someone replaced."""
+    def _save_state(self, conversation: ConversationRow, state: ConversationState, now: datetime) -> None:
+        """Every turn writes the row (`Conversations.save`), even when nothing in it changed, so its
+        version is always checked: a turn on a row taken from `recent` never answers from a state
+        someone replaced."""
         conversation.state = state.to_dict()
-        flag_modified(conversation, "state")
         conversation.answers = dict(state.answers)
         conversation.step = state.step
         conversation.status = state.status.value
         conversation.updated_at = now
 
     @staticmethod
-    def _forget_answers(conversation: Conversation) -> None:
+    def _forget_answers(conversation: ConversationRow) -> None:
         """Once the referral holds the answers, the conversation keeps only where it stands: the
         client's details then live in one place, which erasure and retention can reach."""
         conversation.answers = {}
@@ -220,7 +224,7 @@ class IntakeService:
 
     # --- referrals ------------------------------------------------------------------------------
 
-    async def _store_referral(self, uow: UnitOfWork, conversation: Conversation, turn: Turn,
+    async def _store_referral(self, uow: UnitOfWork, conversation: ConversationRow, turn: Turn,
                               now: datetime) -> tuple[Referral, FitAssessment | None]:
         """Record the referral with its source, and enqueue the alert in the same transaction.
 
@@ -280,7 +284,7 @@ class IntakeService:
             referral.risk = list(state.risk_log)
             referral.updated_at = now
 
-    async def _source_for(self, uow: UnitOfWork, conversation: Conversation, answers: dict[str, Any],
+    async def _source_for(self, uow: UnitOfWork, conversation: ConversationRow, answers: dict[str, Any],
                           now: datetime) -> Source | None:
         """Who sent this: the chat identity we know, else the tracking link they came by, else a new
         source from what they told us.
@@ -322,6 +326,11 @@ def _crisis_fields(risk: RiskAssessment, existing: Referral | None) -> dict[str,
     kind = (risk.kind or CrisisKind.SELF).value
     return {"crisis": True, "crisis_evidence": evidence or None, "crisis_kind": kind,
             "verdict": FitVerdict.CRISIS.value, "fit": {}}
+
+
+def _uncommitted(error: DBAPIError | StaleDataError) -> bool:
+    """The turn failed before its commit was sent, for a reason a fresh attempt can get past."""
+    return isinstance(error, (IntegrityError, StaleDataError)) or error.connection_invalidated
 
 
 def _needs_urgent_review(risk_log: list[dict[str, Any]]) -> bool:

@@ -27,6 +27,8 @@ class DatabaseError(StorageError):
 #: The async driver for each supported backend; a URL naming the backend alone gets this one.
 DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
 SUPPORTED = "sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER:PASSWORD@HOST/DATABASE"
+#: A pooled PostgreSQL connection older than this is replaced instead of reused.
+POOL_RECYCLE_SECONDS = 300
 
 
 def database_url(url: str) -> URL:
@@ -115,9 +117,18 @@ class Database:
             _create_private(Path(parsed.database))
         self.pool_size = pool_size
         # An in-memory SQLite database lives in one connection, which SQLAlchemy pools statically.
-        pool = dict(pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout) if on_disk else {}
+        pool: dict[str, float] = (dict(pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout)
+                                  if on_disk else {})
+        if not self.is_sqlite:
+            # No ping before each checkout: on PostgreSQL it cost three round trips per turn
+            # (BEGIN; SELECT 1; ROLLBACK), as many as the turn's own work. A connection the server
+            # dropped (restart, failover) fails at its first statement instead; SQLAlchemy then
+            # discards it with every pooled connection as old, and a turn runs again on a fresh one
+            # (`IntakeService._handle_retrying`). Connections are renewed before idle timeouts of
+            # servers and firewalls would end them.
+            pool["pool_recycle"] = POOL_RECYCLE_SECONDS
         # hide_parameters: a database error must never write a client's answers into the log.
-        self.engine = create_async_engine(parsed, pool_pre_ping=not self.is_sqlite, hide_parameters=True, **pool)
+        self.engine = create_async_engine(parsed, hide_parameters=True, **pool)
         if self.is_sqlite:
             prepare_sqlite(self.engine)
         attach_cipher(self.engine, cipher)

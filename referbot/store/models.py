@@ -206,7 +206,10 @@ class ReferralEvent(Base):
 
 
 class Conversation(Base):
-    """One referrer's conversation on one channel, saved on every turn so nothing is asked twice."""
+    """One referrer's conversation on one channel, saved on every turn so nothing is asked twice.
+
+    Turns read and write it as a plain `ConversationRow` with single Core statements
+    (`referbot.store.conversations`); this class serves the rest (erasure, retention, metrics)."""
 
     __tablename__ = "conversations"
     __table_args__ = (UniqueConstraint("channel", "user_id", name="uq_conversations_channel_user"),)

@@ -6,19 +6,20 @@ one transaction.
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from datetime import datetime, timedelta
 from typing import Any, Sequence
 
-from sqlalchemy import case, func, literal, or_, select, update
+from sqlalchemy import Update, bindparam, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referbot.domain import OutboxKind, ReferralStatus, SourceType, TouchpointKind, funnel_stage
-from referbot.store.models import (ENDED_ANCHOR, SETTLED_THROUGH, Conversation, OutboxMessage, ProcessedEvent, Referral,
-                                   ReferralEvent, Source, SourceAlias, SourceIdentity, Touchpoint)
+from referbot.store.models import (ENDED_ANCHOR, SETTLED_THROUGH, OutboxMessage, ProcessedEvent, Referral,
+                                   ReferralEvent, Source, SourceAlias, SourceIdentity, Touchpoint, UTCDateTime)
 from referbot.store.tallies import Counted, count_referred_back, recount
 
 #: The source's column keeping its latest touchpoint of a kind the nudger or the stats ask about.
@@ -31,35 +32,24 @@ class _Repository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    def _insert(self, model: Any) -> Any:
+        """An INSERT of the database's dialect, which can say `ON CONFLICT`: one round trip where a
+        SELECT first and an INSERT after would take two."""
+        insert = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
+        return insert(model)
+
 
 class ProcessedEvents(_Repository):
     async def record_first(self, channel: str, event_id: str, now: datetime) -> bool:
-        """Record a delivery id; False if it was recorded before (a redelivery). One round trip:
-        `INSERT … ON CONFLICT DO NOTHING RETURNING`, instead of a SELECT and then an INSERT."""
-        insert = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
+        """Record a delivery id; False if it was recorded before (a redelivery): `INSERT … ON
+        CONFLICT DO NOTHING RETURNING`."""
         inserted = await self.session.execute(
-            insert(ProcessedEvent).values(channel=channel, event_id=event_id, at=now)
+            self._insert(ProcessedEvent).values(channel=channel, event_id=event_id, at=now)
             .on_conflict_do_nothing(index_elements=["channel", "event_id"]).returning(ProcessedEvent.at))
         return inserted.first() is not None
 
     async def forget_before(self, cutoff: datetime) -> None:
         await self.session.execute(ProcessedEvent.__table__.delete().where(ProcessedEvent.at < cutoff))
-
-
-class Conversations(_Repository):
-    async def get_for_update(self, channel: str, user_id: str) -> Conversation | None:
-        """The conversation row, locked until commit (PostgreSQL row lock; SQLite's write lock)."""
-        query = (select(Conversation).where(Conversation.channel == channel, Conversation.user_id == user_id)
-                 .with_for_update())
-        return (await self.session.execute(query)).scalar_one_or_none()
-
-    async def adopt(self, written: Conversation) -> Conversation:
-        """A row this process committed (see `referbot.store.recent`), taken into this transaction
-        without reading it. Its next UPDATE is checked against the version it was written at."""
-        return await self.session.merge(written, load=False)
-
-    def add(self, conversation: Conversation) -> None:
-        self.session.add(conversation)
 
 
 def _slug(name: str) -> str:
@@ -104,30 +94,26 @@ class Sources(_Repository):
         return source
 
     async def link_identity(self, source: Source, channel: str, user_id: str) -> None:
-        existing = (await self.session.execute(select(SourceIdentity).where(
-            SourceIdentity.channel == channel, SourceIdentity.user_id == user_id))).scalar_one_or_none()
-        if existing is None:
-            self.session.add(SourceIdentity(source_id=source.id, channel=channel, user_id=user_id))
-        else:
-            existing.source_id = source.id
-        await self.session.flush()
+        """This chat identity belongs to `source` from now on (moved from another source if it had
+        one): a single upsert on the identity's unique (channel, user)."""
+        await self.session.execute(
+            self._insert(SourceIdentity).values(source_id=source.id, channel=channel, user_id=user_id)
+            .on_conflict_do_update(index_elements=["channel", "user_id"], set_={"source_id": source.id}))
 
     async def raise_activity(self, source_id: int, at: datetime, *columns: Any) -> None:
         """Move the source's activity `columns` (see `Source.last_touch_at`) up to `at`, never down."""
-        await self._update(source_id, {column: _raised(column, at) for column in columns})
+        await self.session.execute(_activity_update(tuple(column.key for column in columns), reopened=False),
+                                   {"source_id": source_id, "at": at})
 
     async def referral_changed(self, source_id: int, arrived: datetime, *, new: bool = False) -> None:
         """A referral of the source, arrived at `arrived`, is `new`, changed, or lost its nudges: its
         nudges may be due again, so the instants up to which the source's referrals are settled go
         back to before it (the nudger looks at it again) and the change is counted (a tick that read
         the source before it writes nothing). A new one raises the source's latest referral too."""
-        before = arrived - timedelta(microseconds=1)
-        values: dict[Any, Any] = {column: case((column >= arrived, literal(before, column.type)), else_=column)
-                                  for column in SETTLED_THROUGH.values()}
-        values[Source.story_revision] = Source.story_revision + 1
-        if new:
-            values[Source.last_referral_at] = _raised(Source.last_referral_at, arrived)
-        await self._update(source_id, values)
+        raised = (Source.last_referral_at.key,) if new else ()
+        await self.session.execute(_activity_update(raised, reopened=True),
+                                   {"source_id": source_id, "at": arrived,
+                                    "before": arrived - timedelta(microseconds=1)})
 
     async def forget_ended(self, source_id: int) -> None:
         """The source's periodic nudges were erased: what the nudger remembers of those that ended
@@ -166,9 +152,22 @@ class Sources(_Repository):
                                    .execution_options(synchronize_session=False))
 
 
-def _raised(column: Any, at: datetime) -> Any:
-    """`column` moved up to `at`, never down: a back-dated contact leaves a later one standing."""
-    return case((or_(column.is_(None), column < at), literal(at, column.type)), else_=column)
+@functools.cache
+def _activity_update(raised: tuple[str, ...], *, reopened: bool) -> Update:
+    """One UPDATE of the source :source_id, comparing in SQL under its row lock (see `_update`): the
+    `raised` columns move up to :at, never down (a back-dated contact leaves a later one standing);
+    when `reopened`, the instants up to which its referrals are settled move back to :before if
+    they had reached :at, and the change is counted. Every turn that stores a referral runs two of
+    these, so each shape is built once: building it cost more time than running it."""
+    sources = Source.__table__
+    at, before = bindparam("at", type_=UTCDateTime()), bindparam("before", type_=UTCDateTime())
+    values: dict[Any, Any] = {sources.c[name]: case((or_(sources.c[name].is_(None), sources.c[name] < at), at),
+                                                    else_=sources.c[name]) for name in raised}
+    if reopened:
+        values.update({sources.c[column.key]: case((sources.c[column.key] >= at, before), else_=sources.c[column.key])
+                       for column in SETTLED_THROUGH.values()})
+        values[sources.c.story_revision] = sources.c.story_revision + 1
+    return update(sources).where(sources.c.id == bindparam("source_id")).values(values)
 
 
 class Referrals(_Repository):
@@ -215,12 +214,13 @@ class Touchpoints(_Repository):
 
 class Outbox(_Repository):
     async def enqueue(self, kind: OutboxKind, key: str, payload: dict[str, Any], now: datetime) -> None:
-        """Add a message unless one with the same key exists: enqueuing the same fact twice is harmless."""
-        exists = await self.session.execute(select(OutboxMessage.id).where(OutboxMessage.key == key))
-        if exists.scalar_one_or_none() is None:
-            self.session.add(OutboxMessage(key=key, kind=kind.value, payload=payload, next_attempt_at=now,
-                                           created_at=now, delivered_to={}))
-            await self.session.flush()
+        """Add a message unless one with the same key exists: enqueuing the same fact twice is harmless.
+        One `INSERT … ON CONFLICT (key) DO NOTHING`, so a concurrent enqueue of the same key in
+        another transaction waits for it instead of failing the turn on the unique key."""
+        await self.session.execute(
+            self._insert(OutboxMessage).values(key=key, kind=kind.value, payload=payload, next_attempt_at=now,
+                                               created_at=now, delivered_to={})
+            .on_conflict_do_nothing(index_elements=["key"]))
 
     async def claim(self, worker: str, now: datetime, lease: timedelta, *, kinds: Sequence[str],
                     limit: int = 10) -> list[OutboxMessage]:

@@ -10,13 +10,20 @@ import asyncio
 from types import TracebackType
 from typing import Awaitable, TypeVar
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from referbot.errors import StorageError
+from referbot.store.conversations import Conversations
 from referbot.store.database import Database
-from referbot.store.repositories import (Conversations, Outbox, ProcessedEvents, Referrals, Sources,
-                                         Touchpoints)
+from referbot.store.repositories import Outbox, ProcessedEvents, Referrals, Sources, Touchpoints
 
 T = TypeVar("T")
+
+
+class CommitInDoubt(StorageError):
+    """The connection was lost while committing: unlike a failure before the commit, whether the
+    transaction was committed is unknown, so the work must not simply be done again."""
 
 
 class UnitOfWork:
@@ -40,7 +47,14 @@ class UnitOfWork:
         await self.session.close()  # rolls back anything uncommitted; loaded objects stay readable
 
     async def commit(self) -> None:
-        await self.session.commit()
+        """Commit; CommitInDoubt if the connection was lost meanwhile (the server may have committed)."""
+        try:
+            await self.session.commit()
+        except DBAPIError as error:
+            if error.connection_invalidated:
+                raise CommitInDoubt("The database connection was lost while committing; the change may or may "
+                                    "not have been saved.") from error
+            raise
 
 
 async def uninterrupted(work: Awaitable[T]) -> T:

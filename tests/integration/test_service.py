@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import select
@@ -250,10 +251,12 @@ async def test_a_turn_that_fails_leaves_nothing_remembered(service: IntakeServic
 
 
 def test_remembered_rows_are_bounded() -> None:
-    from referbot.store.models import Conversation
+    from referbot.store.conversations import ConversationRow
     from referbot.store.recent import RecentConversations
 
+    now = datetime(2026, 3, 2, tzinfo=timezone.utc)
     recent = RecentConversations(size=3)
     for user in "abcd":
-        recent.keep(Conversation(channel="web", user_id=user))
+        recent.keep(ConversationRow(channel="web", user_id=user, flow="intake", status="asking", created_at=now,
+                                    updated_at=now))
     assert len(recent) == 3 and recent.take("web", "a") is None and recent.take("web", "d") is not None
