@@ -442,9 +442,17 @@ def test_someone_in_a_bad_way_asking_for_a_gun_is_asked_about(matcher: Matcher) 
     "Mum decided to stop dialysis after talking it through with her renal team, palliative care are involved, I cannot concentrate",
     "Suicidal thoughts: no. Self harm: no. Main worry is panic on the motorway",
     "since my cousin drowned I think about death a lot, not wanting it, just scared of how sudden it is",
+    "Guns in the house: yes, two rifles in a locked cabinet, husband is a licensed gamekeeper. Referral is for his drinking",
+    "I shoot clays on Sundays, that's the only gun in my life, your form asked. Mainly here for panic attacks",
+    "Hx of DSH (burning) aged 15-16, nothing since. Now 30 and struggling after the divorce",
+    "goes deer stalking with his grandad in the Highlands, referral is for his stammer and exam nerves",
+    "petrified of the anaesthetic and not waking up before her knee operation, otherwise well",
+    "honestly I am at the end of my tether with the twins, no sleep for weeks",
+    "the GP asked about thoughts of ending his life and he was clear: no. Wants help with grief",
 ])
-def test_hyperbole_an_animal_a_care_team_decision_and_a_form_answered_no_do_not_alarm(
+def test_hyperbole_animals_care_team_decisions_form_answers_guns_told_for_a_form_and_bracketed_history_do_not_alarm(
         matcher: Matcher, text: str) -> None:
+    """Contexts that take risk wording away: each line a concept, in wording none of the probes used."""
     assert matcher.assess_risk(text).level is RiskLevel.NONE
 
 
@@ -463,20 +471,6 @@ def test_a_form_answered_yes_still_alarms(matcher: Matcher) -> None:
 def test_treatment_stopped_to_die_without_a_care_team_is_still_a_crisis(matcher: Matcher) -> None:
     refusing = "he stopped his dialysis on Monday because he wants to die, the renal nurse is worried"
     assert matcher.assess_risk(refusing).level is RiskLevel.CRISIS
-
-
-@pytest.mark.parametrize("text", [
-    "Guns in the house: yes, two rifles in a locked cabinet, husband is a licensed gamekeeper. Referral is for his drinking",
-    "I shoot clays on Sundays, that's the only gun in my life, your form asked. Mainly here for panic attacks",
-    "Hx of DSH (burning) aged 15-16, nothing since. Now 30 and struggling after the divorce",
-    "goes deer stalking with his grandad in the Highlands, referral is for his stammer and exam nerves",
-    "petrified of the anaesthetic and not waking up before her knee operation, otherwise well",
-    "honestly I am at the end of my tether with the twins, no sleep for weeks",
-    "the GP asked about thoughts of ending his life and he was clear: no. Wants help with grief",
-])
-def test_guns_told_for_a_form_history_in_brackets_stalking_deer_and_the_fear_of_anaesthesia_do_not_alarm(
-        matcher: Matcher, text: str) -> None:
-    assert matcher.assess_risk(text).level is RiskLevel.NONE
 
 
 @pytest.mark.parametrize(("text", "kind"), [
