@@ -81,16 +81,21 @@ def wall_seconds(command: list[str], repeats: int) -> float:
     return statistics.median(times[1:])
 
 
-async def conversations_mb(databases: Databases, profile: Profile, count: int) -> float:
-    """Process memory added by `count` referrers who each started an intake and answered once."""
+async def conversations_mb(databases: Databases, profile: Profile, count: int, batches: int = 3) -> list[float]:
+    """Process memory added by each of `batches` batches of `count` new referrers who each started
+    an intake and answered once. The first batch also warms caches and the allocator's arenas; if
+    open conversations cost process memory, the later batches grow as much as the first."""
     async with databases.fresh("sqlite") as database:
         service = IntakeService(database, profile, load_flow(), Matcher(profile))
         await drive(intake_turn(service), 10, 1, 3)  # warm every code path first
-        gc.collect()
-        before = rss_mb()
-        await drive(intake_turn(service), count, 1, 2)
-        gc.collect()
-        return rss_mb() - before
+        growth = []
+        for batch in range(batches):
+            gc.collect()
+            before = rss_mb()
+            await drive(intake_turn(service, prefix=f"b{batch}-"), count, 1, 2)
+            gc.collect()
+            growth.append(rss_mb() - before)
+        return growth
 
 
 async def measure(databases: Databases, profile: Profile, quick: bool) -> list[Result]:
@@ -108,7 +113,8 @@ async def measure(databases: Databases, profile: Profile, quick: bool) -> list[R
     repeats = 3 if quick else 7
     help_s = wall_seconds([str(bindir / "referbot"), "--help"], repeats)
     python_s = wall_seconds([sys.executable, "-c", "pass"], repeats)
-    per_thousand = await conversations_mb(databases, profile, 1000)
+    first, *later = await conversations_mb(databases, profile, 1000)
     return [Result("idle_rss_mb", idle, "MB", bare, "bare PTB Application, idle"),
-            Result("rss_mb_per_1000_conversations", per_thousand, "MB", None, "each started and answered once"),
+            Result("rss_mb_per_1000_conversations", first, "MB", None, "each started and answered once"),
+            Result("rss_mb_per_1000_more_conversations", later[-1], "MB", first, "the first 1,000 (warms caches)"),
             Result("startup_help_s", help_s, "s", python_s, "python -c pass")]

@@ -85,11 +85,12 @@ async def drive(turn: Turn, referrers: int, rounds: int, turns: int) -> Load:
     return load
 
 
-def intake_turn(service: IntakeService) -> Turn:
+def intake_turn(service: IntakeService, prefix: str = "") -> Turn:
+    """Turns of the intake; `prefix` makes the referrers of one batch new people to the service."""
     async def turn(user: str, step: int) -> object:
         if step == 0:
-            return await service.handle(Inbound("bench", user))
-        return await service.handle(Inbound("bench", user, text=INTAKE[step - 1]))
+            return await service.handle(Inbound("bench", prefix + user))
+        return await service.handle(Inbound("bench", prefix + user, text=INTAKE[step - 1]))
     return turn
 
 
