@@ -12,8 +12,6 @@ from datetime import datetime
 from typing import Any, Collection, Sequence
 
 from sqlalchemy import Row, Select, and_, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referbot.domain import NudgeState, ReferralStatus, TouchpointKind
@@ -21,6 +19,7 @@ from referbot.nudges.rules import CLOSING_STATUSES, Candidate, PracticeFacts, Re
 from referbot.nudges.scope import ENDED, Remember, Scope
 from referbot.store.batches import batches
 from referbot.store.models import ENDED_ANCHOR, NudgeRecord, Referral, ReferralEvent, Source, Touchpoint
+from referbot.store.upserts import insert_for
 
 
 class NudgeRecords:
@@ -90,9 +89,8 @@ class NudgeRecords:
         rows = [{"key": c.key, "kind": c.kind.value, "source_id": c.source_id, "referral_id": c.referral_id,
                  "due_at": c.due_at, "state": NudgeState.PENDING.value, "snoozes": 0, "text": "", "draft": "",
                  "created_at": now} for c in found if c.key not in existing]
-        insert = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
         for batch in batches(rows):
-            await self.session.execute(insert(NudgeRecord).values(batch).on_conflict_do_nothing(index_elements=["key"]))
+            await self.session.execute(insert_for(self.session, NudgeRecord).values(batch).on_conflict_do_nothing(index_elements=["key"]))
         return [Remember(ENDED_ANCHOR[c.kind], c.source_id, held[c.source_id].story_revision, c.anchor)
                 for c in periodic if c.key in existing and existing[c.key].state in ENDED and c.source_id in held
                 and getattr(held[c.source_id], ENDED_ANCHOR[c.kind].key) != c.anchor]

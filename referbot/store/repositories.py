@@ -13,14 +13,13 @@ from datetime import datetime, timedelta
 from typing import Any, Sequence
 
 from sqlalchemy import Update, bindparam, case, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referbot.domain import OutboxKind, ReferralStatus, SourceType, TouchpointKind, funnel_stage
 from referbot.store.models import (ENDED_ANCHOR, SETTLED_THROUGH, OutboxMessage, ProcessedEvent, Referral,
                                    ReferralEvent, Source, SourceAlias, SourceIdentity, Touchpoint, UTCDateTime)
 from referbot.store.tallies import Counted, count_referred_back, recount
+from referbot.store.upserts import insert_for
 
 #: The source's column keeping its latest touchpoint of a kind the nudger or the stats ask about.
 LAST_TOUCH_OF_KIND = {TouchpointKind.THANKED: Source.last_thanked_at,
@@ -33,10 +32,7 @@ class _Repository:
         self.session = session
 
     def _insert(self, model: Any) -> Any:
-        """An INSERT of the database's dialect, which can say `ON CONFLICT`: one round trip where a
-        SELECT first and an INSERT after would take two."""
-        insert = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
-        return insert(model)
+        return insert_for(self.session, model)
 
 
 class ProcessedEvents(_Repository):

@@ -29,12 +29,11 @@ from datetime import datetime, timedelta
 from typing import Any, Mapping
 
 from sqlalchemy import Table, delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referbot.domain import FUNNEL, FitVerdict
 from referbot.store.models import NO_SOURCE, ChannelTally, Referral, SourceTally, WaitTally
+from referbot.store.upserts import insert_for
 
 #: The counts of a `SourceTally` row, in column order.
 SOURCE_COUNTS = ("referrals", "good_fit", "contacted", "consult_booked", "became_client", "good_fit_clients",
@@ -116,8 +115,7 @@ async def _add(session: AsyncSession, table: Table, key: Mapping[str, Any], delt
     changed = {name: delta for name, delta in deltas.items() if delta}
     if not changed:
         return
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(table).values({**key, **{name: deltas.get(name, 0) for name in _counts(table)}})
+    statement = insert_for(session, table).values({**key, **{name: deltas.get(name, 0) for name in _counts(table)}})
     await session.execute(statement.on_conflict_do_update(
         index_elements=list(key), set_={name: table.c[name] + statement.excluded[name] for name in changed}))
 
