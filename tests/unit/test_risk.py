@@ -310,9 +310,23 @@ def test_the_fear_of_harming_by_mistake_is_not_a_threat(matcher: Matcher) -> Non
     "saw a documentary where a man poisons his whole family and now cannot stop checking the locks",
     "dad is in intensive care after a car accident, I can't focus at uni",
     "ready to quit this time, cutting down weed from daily, sleep is poor",
+    "my brother says he'll kill me if I forget his birthday again, anyway I forget everything and lose my keys daily",
+    "terrified a candle will set the flat on fire and kill my dog, I check every wick ten times",
+    "Mum decided to stop dialysis after talking it through with her renal team, palliative care are involved, I cannot concentrate",
+    "Suicidal thoughts: no. Self harm: no. Main worry is panic on the motorway",
+    "since my cousin drowned I think about death a lot, not wanting it, just scared of how sudden it is",
+    "Guns in the house: yes, two rifles in a locked cabinet, husband is a licensed gamekeeper. Referral is for his drinking",
+    "I shoot clays on Sundays, that's the only gun in my life, your form asked. Mainly here for panic attacks",
+    "Hx of DSH (burning) aged 15-16, nothing since. Now 30 and struggling after the divorce",
+    "goes deer stalking with his grandad in the Highlands, referral is for his stammer and exam nerves",
+    "petrified of the anaesthetic and not waking up before her knee operation, otherwise well",
+    "honestly I am at the end of my tether with the twins, no sleep for weeks",
+    "the GP asked about thoughts of ending his life and he was clear: no. Wants help with grief",
 ])
-def test_animals_idioms_self_hatred_films_accidents_and_quitting_are_not_asked_about(matcher: Matcher,
-                                                                                     text: str) -> None:
+def test_contexts_that_take_risk_wording_away_are_not_asked_about(matcher: Matcher, text: str) -> None:
+    """Animals, idioms and hyperbole, self-hatred, films, accidents, quitting, care-team decisions,
+    forms answered "no", guns told for a form, history in brackets: each line a concept, in wording
+    none of the probes used."""
     assert matcher.assess_risk(text).level is RiskLevel.NONE
 
 
@@ -434,26 +448,6 @@ def test_not_drinking_since_a_day_is_not_stopped_since(matcher: Matcher) -> None
 def test_someone_in_a_bad_way_asking_for_a_gun_is_asked_about(matcher: Matcher) -> None:
     asking = "my mate keeps asking if he can borrow my hunting rifle, hes been a mess since she left him"
     assert matcher.assess_risk(asking).level is RiskLevel.ASK
-
-
-@pytest.mark.parametrize("text", [
-    "my brother says he'll kill me if I forget his birthday again, anyway I forget everything and lose my keys daily",
-    "terrified a candle will set the flat on fire and kill my dog, I check every wick ten times",
-    "Mum decided to stop dialysis after talking it through with her renal team, palliative care are involved, I cannot concentrate",
-    "Suicidal thoughts: no. Self harm: no. Main worry is panic on the motorway",
-    "since my cousin drowned I think about death a lot, not wanting it, just scared of how sudden it is",
-    "Guns in the house: yes, two rifles in a locked cabinet, husband is a licensed gamekeeper. Referral is for his drinking",
-    "I shoot clays on Sundays, that's the only gun in my life, your form asked. Mainly here for panic attacks",
-    "Hx of DSH (burning) aged 15-16, nothing since. Now 30 and struggling after the divorce",
-    "goes deer stalking with his grandad in the Highlands, referral is for his stammer and exam nerves",
-    "petrified of the anaesthetic and not waking up before her knee operation, otherwise well",
-    "honestly I am at the end of my tether with the twins, no sleep for weeks",
-    "the GP asked about thoughts of ending his life and he was clear: no. Wants help with grief",
-])
-def test_hyperbole_animals_care_team_decisions_form_answers_guns_told_for_a_form_and_bracketed_history_do_not_alarm(
-        matcher: Matcher, text: str) -> None:
-    """Contexts that take risk wording away: each line a concept, in wording none of the probes used."""
-    assert matcher.assess_risk(text).level is RiskLevel.NONE
 
 
 @pytest.mark.parametrize("text", [
